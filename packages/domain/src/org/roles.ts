@@ -1,0 +1,125 @@
+import type { Bilingual } from '../platform/errors.ts';
+
+/** Everything a staff member may be allowed to do; routes name one of these. */
+export const PERMISSIONS = [
+  'customer.read',
+  'customer.write',
+  'customer.state',
+  'customer.seal',
+  'customer.close',
+  'blacklist.write',
+  'document.write',
+  'import.run',
+  'audit.search',
+  'staff.read',
+  'staff.admin',
+  'org.admin',
+  'role.admin',
+  'settings.admin',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const PERMISSION_LABELS: Record<Permission, Bilingual> = {
+  'customer.read': { 'zh-CN': '查看用户档案', en: 'View customers' },
+  'customer.write': { 'zh-CN': '新建和修改用户档案', en: 'Create and edit customers' },
+  'customer.state': { 'zh-CN': '变更用户状态（空房、报停、拆除、复用）', en: 'Change customer state' },
+  'customer.seal': { 'zh-CN': '封停与启封', en: 'Seal and unseal supply' },
+  'customer.close': { 'zh-CN': '销户', en: 'Close accounts' },
+  'blacklist.write': { 'zh-CN': '维护黑名单', en: 'Maintain the blacklist' },
+  'document.write': { 'zh-CN': '上传和删除资料', en: 'Upload and remove documents' },
+  'import.run': { 'zh-CN': '批量导入', en: 'Bulk import' },
+  'audit.search': { 'zh-CN': '查询操作日志', en: 'Search the audit log' },
+  'staff.read': { 'zh-CN': '查看员工', en: 'View staff' },
+  'staff.admin': { 'zh-CN': '管理员工账号', en: 'Manage staff accounts' },
+  'org.admin': { 'zh-CN': '管理分公司和营业所', en: 'Manage branches and offices' },
+  'role.admin': { 'zh-CN': '管理角色权限', en: 'Manage roles and permissions' },
+  'settings.admin': { 'zh-CN': '系统参数设置', en: 'System settings' },
+};
+
+export interface RoleDefinition {
+  code: string;
+  name: Bilingual;
+  /** Organisation-wide roles see every office; the others see only the offices they are assigned to. */
+  orgWide: boolean;
+  permissions: Permission[];
+}
+
+const READ: Permission[] = ['customer.read'];
+
+/** The roles of DOMAIN.md §1 with their default permissions; admins may change them. */
+export const DEFAULT_ROLES: RoleDefinition[] = [
+  {
+    code: 'clerk',
+    name: { 'zh-CN': '营业员 / 客服专员', en: 'Customer-service clerk' },
+    orgWide: false,
+    permissions: [...READ, 'customer.write', 'customer.state', 'document.write'],
+  },
+  {
+    code: 'reader',
+    name: { 'zh-CN': '抄催员', en: 'Meter reader–collector' },
+    orgWide: false,
+    permissions: [...READ],
+  },
+  {
+    code: 'collector',
+    name: { 'zh-CN': '专职催款员', en: 'Dedicated collector' },
+    orgWide: false,
+    permissions: [...READ],
+  },
+  {
+    code: 'office_manager',
+    name: { 'zh-CN': '营业所主任', en: 'Business-office manager' },
+    orgWide: false,
+    permissions: [
+      ...READ,
+      'customer.write',
+      'customer.state',
+      'customer.seal',
+      'blacklist.write',
+      'document.write',
+      'import.run',
+      'staff.read',
+    ],
+  },
+  {
+    code: 'deputy_gm',
+    name: { 'zh-CN': '分管副总经理', en: 'Deputy general manager' },
+    orgWide: true,
+    permissions: [...READ, 'customer.state', 'customer.seal', 'customer.close', 'audit.search', 'staff.read'],
+  },
+  {
+    code: 'analyst',
+    name: { 'zh-CN': '数据分析员', en: 'Data analyst' },
+    orgWide: true,
+    permissions: [...READ],
+  },
+  {
+    code: 'inspector',
+    name: { 'zh-CN': '稽查员', en: 'Inspector' },
+    orgWide: false,
+    permissions: [...READ, 'customer.seal', 'blacklist.write', 'document.write'],
+  },
+  {
+    code: 'designer',
+    name: { 'zh-CN': '设计室 / 施工', en: 'Design office / construction' },
+    orgWide: false,
+    permissions: [...READ],
+  },
+  { code: 'finance', name: { 'zh-CN': '财务', en: 'Finance' }, orgWide: true, permissions: [...READ] },
+  {
+    code: 'grid_manager',
+    name: { 'zh-CN': '网格经理', en: 'Grid manager' },
+    orgWide: false,
+    permissions: [...READ],
+  },
+  {
+    code: 'admin',
+    name: { 'zh-CN': '系统管理员', en: 'System administrator' },
+    orgWide: true,
+    permissions: [...PERMISSIONS],
+  },
+];
+
+export function isPermission(value: string): value is Permission {
+  return (PERMISSIONS as readonly string[]).includes(value);
+}

@@ -1,0 +1,32 @@
+/**
+ * Configuration defaults (DOMAIN.md figures and system limits). Stored as data, editable by
+ * admins and versioned by effective date; these are the values a new installation starts with.
+ */
+export const DEFAULT_SETTINGS = {
+  /** Failed logins before an account is locked. */
+  'auth.maxFailedLogins': 5,
+  'auth.lockoutMinutes': 15,
+  /** A session ends after this long without a request. */
+  'auth.sessionIdleMinutes': 480,
+  'auth.minPasswordLength': 8,
+  /** Gas: IC-card meters are mandatory above this floor. */
+  'meter.icCardAboveFloor': 8,
+  /** Largest uploaded document. */
+  'documents.maxBytes': 20 * 1024 * 1024,
+  /** Largest import file and its row limit. */
+  'import.maxBytes': 100 * 1024 * 1024,
+  'import.maxRows': 500_000,
+  /** Large individual users pay a deposit of this many months' charges (DOMAIN.md §2). */
+  'deposit.largeUserMonths': 3,
+  /** Low-income households: the default monthly volume reduction, m³. */
+  'lowIncome.defaultReductionM3': 5,
+} as const;
+
+export type SettingKey = keyof typeof DEFAULT_SETTINGS;
+export type Settings = {
+  -readonly [K in SettingKey]: (typeof DEFAULT_SETTINGS)[K] extends number ? number : string;
+};
+
+export function isSettingKey(key: string): key is SettingKey {
+  return key in DEFAULT_SETTINGS;
+}

@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
+import type { Kysely } from 'kysely';
+import { auditRoutes } from './audit/routes.ts';
+import { authRoutes } from './auth/routes.ts';
+import type { ServerConfig } from './config.ts';
+import { customerRoutes } from './customers/routes.ts';
+import type { DB } from './db/schema.ts';
+import { documentRoutes } from './documents/routes.ts';
+import { metaRoutes } from './meta/routes.ts';
+import { orgRoutes } from './org/routes.ts';
+import { type RouteRecord, registerAccess } from './platform/access.ts';
+import type { AppDeps } from './platform/context.ts';
+import { handleError } from './platform/errors.ts';
+import { validatorCompiler } from './platform/i18n.ts';
+
+export interface App {
+  app: FastifyInstance;
+  routes: RouteRecord[];
+  /** Successful writes that recorded no audit entry (must stay 0; the tests check it). */
+  unaudited: { method: string; url: string }[];
+}
+
+export async function buildApp(db: Kysely<DB>, config: ServerConfig): Promise<App> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: 2 * 1024 * 1024,
+    trustProxy: true,
+    genReqId: () => crypto.randomUUID(),
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+
+  await app.register(cookie);
+  await app.register(multipart, { limits: { fileSize: 100 * 1024 * 1024, files: 1, fields: 20 } });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'meterline API',
+        version: '0.1.0',
+        description:
+          'Customer information and revenue for utilities. Sign in with POST /api/auth/login; the session cookie ' +
+          'authorises the rest. Errors are { error: { code, message, fields? } } in the language of the lang ' +
+          'cookie or Accept-Language (zh-CN by default).',
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  const routes = registerAccess(app, { db });
+  const unaudited: App['unaudited'] = [];
+  app.addHook('onResponse', async (request, reply) => {
+    const cfg = request.routeOptions.config ?? {};
+    if (
+      request.method !== 'GET' &&
+      request.url.startsWith('/api/') &&
+      reply.statusCode < 300 &&
+      request.ctx &&
+      request.ctx.audited === 0 &&
+      !request.ctx.replay &&
+      !cfg.noAudit
+    ) {
+      unaudited.push({ method: request.method, url: request.routeOptions.url ?? request.url });
+      request.log.error({ url: request.url }, 'a write finished without an audit entry');
+    }
+  });
+
+  const deps: AppDeps = { db, config };
+  await app.register(async (api) => {
+    await authRoutes(api, deps);
+    await metaRoutes(api, deps);
+    await orgRoutes(api, deps);
+    await customerRoutes(api, deps);
+    await documentRoutes(api, deps);
+    await auditRoutes(api, deps);
+  });
+
+  app.get('/api/health', { config: { public: true }, schema: { hide: true } }, async () => ({ ok: true }));
+
+  const webDir = config.webDir ?? path.resolve('packages/web/dist');
+  if (existsSync(path.join(webDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: webDir, wildcard: false });
+    // The back office is a single-page app: any non-API path serves index.html.
+    app.setNotFoundHandler((request, reply) => {
+      if (request.url.startsWith('/api/')) {
+        return reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'No such endpoint' } });
+      }
+      return reply.sendFile('index.html');
+    });
+  }
+  return { app, routes, unaudited };
+}

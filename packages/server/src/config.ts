@@ -1,0 +1,44 @@
+import path from 'node:path';
+
+export interface ServerConfig {
+  /** HTTP port; 0 picks a free one. */
+  port: number;
+  host: string;
+  /** An existing PostgreSQL; when absent the embedded one under dataDir is used. */
+  databaseUrl: string | undefined;
+  /** Everything meterline keeps on disk: the embedded database, uploaded documents, import files. */
+  dataDir: string;
+  /** Port of the embedded PostgreSQL. */
+  embeddedPgPort: number;
+  /** Customers seeded on first start of an empty database (0 disables it). */
+  seedCustomers: number;
+  /** Serve the built back office from this directory, if it exists. */
+  webDir: string | undefined;
+  /** Mark the session cookie Secure (behind HTTPS). */
+  secureCookies: boolean;
+  logLevel: string;
+}
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
+  return value;
+}
+
+export function loadConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const dataDir = path.resolve(process.env.METERLINE_DATA_DIR ?? 'data');
+  return {
+    port: intFromEnv('PORT', 8080),
+    host: process.env.HOST ?? '0.0.0.0',
+    databaseUrl: process.env.DATABASE_URL || undefined,
+    dataDir,
+    embeddedPgPort: intFromEnv('METERLINE_PG_PORT', 54329),
+    seedCustomers: intFromEnv('METERLINE_SEED_CUSTOMERS', 5000),
+    webDir: process.env.METERLINE_WEB_DIR,
+    secureCookies: process.env.METERLINE_SECURE_COOKIES === '1',
+    logLevel: process.env.LOG_LEVEL ?? 'info',
+    ...overrides,
+  };
+}

@@ -1,0 +1,330 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** timestamptz: read as Date, written as Date or ISO string. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
+export interface SettingTable {
+  key: string;
+  effective_from: string;
+  value: unknown;
+  updated_by: number | null;
+  updated_at: Timestamp;
+}
+
+export interface BranchTable {
+  branch_id: Generated<number>;
+  code: string;
+  name: string;
+  active: Defaulted<boolean>;
+}
+
+export interface OfficeTable {
+  office_id: Generated<number>;
+  branch_id: number;
+  code: string;
+  name: string;
+  address: Defaulted<string>;
+  phone: Defaulted<string>;
+  active: Defaulted<boolean>;
+}
+
+export interface RoleTable {
+  role_code: string;
+  name_zh: string;
+  name_en: string;
+  org_wide: Defaulted<boolean>;
+  builtin: Defaulted<boolean>;
+}
+
+export interface RolePermissionTable {
+  role_code: string;
+  permission: string;
+}
+
+export interface StaffTable {
+  staff_id: Generated<number>;
+  username: string;
+  full_name: string;
+  phone: Defaulted<string>;
+  role_code: string;
+  home_office_id: number | null;
+  password_hash: string;
+  must_change_password: Defaulted<boolean>;
+  failed_logins: Defaulted<number>;
+  locked_until: Date | null;
+  active: Defaulted<boolean>;
+  version: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface StaffOfficeTable {
+  staff_id: number;
+  office_id: number;
+}
+
+export interface SessionTable {
+  token_hash: string;
+  staff_id: number;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Date;
+  ip: Defaulted<string>;
+  user_agent: Defaulted<string>;
+}
+
+export interface UsageTypeTable {
+  code: string;
+  utility: string;
+  name_zh: string;
+  name_en: string;
+  price_class: string;
+  active: Defaulted<boolean>;
+  sort_order: Defaulted<number>;
+}
+
+export interface CustomerTable {
+  account_id: number;
+  office_id: number;
+  customer_code: string;
+  kind: 'person' | 'organisation';
+  name: string;
+  id_card_no: string | null;
+  credit_code: string | null;
+  bank_name: Defaulted<string>;
+  bank_account: Defaulted<string>;
+  utility: Defaulted<string>;
+  state: Defaulted<string>;
+  state_changed_at: Timestamp;
+  connected_on: string | null;
+  low_income: Defaulted<boolean>;
+  low_income_reduction_m3: Defaulted<string>;
+  low_income_cert_no: Defaulted<string>;
+  low_income_valid_until: string | null;
+  large_user: Defaulted<boolean>;
+  blacklisted: Defaulted<boolean>;
+  notice_delivery: Defaulted<string>;
+  remarks: Defaulted<string>;
+  search_key: Defaulted<string>;
+  version: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  created_by: number | null;
+  updated_by: number | null;
+}
+
+export interface CustomerCodeRegistryTable {
+  customer_code: string;
+  account_id: number;
+}
+
+export interface ContactTable {
+  account_id: number;
+  contact_id: Generated<number>;
+  name: Defaulted<string>;
+  relation: Defaulted<string>;
+  phone: string;
+  is_primary: Defaulted<boolean>;
+  remarks: Defaulted<string>;
+}
+
+export interface AddressTable {
+  account_id: number;
+  address_id: Generated<number>;
+  kind: Defaulted<string>;
+  district: Defaulted<string>;
+  community: Defaulted<string>;
+  building: Defaulted<string>;
+  unit: Defaulted<string>;
+  door: Defaulted<string>;
+  detail: Defaulted<string>;
+  floor: number | null;
+}
+
+export interface ServicePointTable {
+  account_id: number;
+  service_point_id: Generated<number>;
+  address_id: number;
+  usage_type_code: string;
+  description: Defaulted<string>;
+  meter_location: Defaulted<string>;
+  meter_box_no: Defaulted<string>;
+  resettlement: Defaulted<boolean>;
+  active: Defaulted<boolean>;
+  created_at: Timestamp;
+}
+
+export interface MeterTable {
+  account_id: number;
+  meter_id: Generated<number>;
+  service_point_id: number;
+  meter_no: string;
+  utility: string;
+  caliber_dn: number | null;
+  flow_rating_m3h: string | null;
+  make: Defaulted<string>;
+  model: Defaulted<string>;
+  install_date: string | null;
+  seal_no: Defaulted<string>;
+  direction: Defaulted<string>;
+  regulator_box: Defaulted<string>;
+  mounting: Defaulted<string>;
+  role: Defaulted<string>;
+  master_meter_no: string | null;
+  ic_card: Defaulted<boolean>;
+  ic_card_no: Defaulted<string>;
+  dial_digits: Defaulted<number>;
+  initial_index: Defaulted<string>;
+  state: Defaulted<string>;
+  removed_on: string | null;
+  created_at: Timestamp;
+}
+
+export interface MeterRegistryTable {
+  meter_no: string;
+  account_id: number;
+  meter_id: number;
+}
+
+export interface CustomerStateChangeTable {
+  account_id: number;
+  change_id: Generated<number>;
+  from_state: string;
+  to_state: string;
+  reason: string;
+  changed_at: Timestamp;
+  changed_by: number;
+}
+
+export interface BlacklistEntryTable {
+  account_id: number;
+  entry_id: Generated<number>;
+  category: string;
+  violation: string;
+  action_taken: Defaulted<string>;
+  listed_on: string;
+  listed_by: number;
+  lifted_on: string | null;
+  lifted_by: number | null;
+  lift_reason: string | null;
+}
+
+export interface BlacklistEventTable {
+  account_id: number;
+  event_id: Generated<number>;
+  entry_id: number;
+  kind: string;
+  occurred_on: string;
+  description: string;
+  recorded_by: number;
+  recorded_at: Timestamp;
+}
+
+export interface DocumentTable {
+  account_id: number;
+  document_id: Generated<number>;
+  doc_type: string;
+  file_name: string;
+  mime_type: string;
+  size_bytes: number;
+  sha256: string;
+  storage_path: string;
+  uploaded_by: number;
+  uploaded_at: Timestamp;
+  removed_at: Date | null;
+  removed_by: number | null;
+}
+
+export interface AuditLogTable {
+  audit_id: Generated<number>;
+  at: Timestamp;
+  staff_id: number | null;
+  office_id: number | null;
+  account_id: number | null;
+  entity_type: string;
+  entity_id: string;
+  action: string;
+  before: unknown;
+  after: unknown;
+  request_id: Defaulted<string>;
+  ip: Defaulted<string>;
+}
+
+export interface IdempotencyKeyTable {
+  key: string;
+  staff_id: number;
+  route: string;
+  request_hash: string;
+  status_code: number;
+  response: unknown;
+  created_at: Timestamp;
+}
+
+export interface ImportBatchTable {
+  import_id: Generated<number>;
+  office_id: number;
+  file_name: string;
+  sha256: string;
+  format: string;
+  encoding: Defaulted<string>;
+  status: Defaulted<string>;
+  total_rows: Defaulted<number>;
+  processed_rows: Defaulted<number>;
+  imported_rows: Defaulted<number>;
+  unchanged_rows: Defaulted<number>;
+  error_rows: Defaulted<number>;
+  file_error: unknown;
+  storage_path: string;
+  created_by: number;
+  created_at: Timestamp;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface ImportRowErrorTable {
+  import_id: number;
+  row_no: number;
+  seq: number;
+  column_name: Defaulted<string>;
+  code: string;
+  message_zh: string;
+  message_en: string;
+  raw: unknown;
+}
+
+export interface DB {
+  setting: SettingTable;
+  branch: BranchTable;
+  office: OfficeTable;
+  role: RoleTable;
+  role_permission: RolePermissionTable;
+  staff: StaffTable;
+  staff_office: StaffOfficeTable;
+  session: SessionTable;
+  usage_type: UsageTypeTable;
+  customer: CustomerTable;
+  customer_code_registry: CustomerCodeRegistryTable;
+  contact: ContactTable;
+  address: AddressTable;
+  service_point: ServicePointTable;
+  meter: MeterTable;
+  meter_registry: MeterRegistryTable;
+  customer_state_change: CustomerStateChangeTable;
+  blacklist_entry: BlacklistEntryTable;
+  blacklist_event: BlacklistEventTable;
+  document: DocumentTable;
+  audit_log: AuditLogTable;
+  idempotency_key: IdempotencyKeyTable;
+  import_batch: ImportBatchTable;
+  import_row_error: ImportRowErrorTable;
+}
+
+export type Customer = Selectable<CustomerTable>;
+export type NewCustomer = Insertable<CustomerTable>;
+export type CustomerUpdate = Updateable<CustomerTable>;
+export type Meter = Selectable<MeterTable>;
+export type Address = Selectable<AddressTable>;
+export type ServicePoint = Selectable<ServicePointTable>;
+export type Contact = Selectable<ContactTable>;
+export type Staff = Selectable<StaffTable>;

@@ -1,0 +1,65 @@
+import type { Lang, Permission } from '@meterline/domain';
+import type { Kysely } from 'kysely';
+import type { ServerConfig } from '../config.ts';
+import type { DB } from '../db/schema.ts';
+
+/** The signed-in staff member making a request. */
+export interface Caller {
+  staffId: number;
+  username: string;
+  fullName: string;
+  roleCode: string;
+  permissions: ReadonlySet<Permission>;
+  /** null: organisation-wide role, every office is in scope. */
+  officeIds: readonly number[] | null;
+  homeOfficeId: number | null;
+  mustChangePassword: boolean;
+}
+
+export interface RequestContext {
+  caller: Caller | null;
+  lang: Lang;
+  requestId: string;
+  ip: string;
+  /** Audit entries written while serving this request. */
+  audited: number;
+  /** The request replayed an earlier result (idempotency key): nothing changed. */
+  replay?: boolean;
+}
+
+export interface RouteAccess {
+  /** The permission the route needs; routes without one must be marked public or signedIn. */
+  permission?: Permission;
+  /** No session needed (login, health, the OpenAPI document). */
+  public?: boolean;
+  /** Any signed-in staff member (their own profile, logout). */
+  signedIn?: boolean;
+  /** A write that changes nothing worth auditing (none today; kept explicit). */
+  noAudit?: boolean;
+}
+
+export interface AppDeps {
+  db: Kysely<DB>;
+  config: ServerConfig;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    ctx: RequestContext;
+  }
+  interface FastifyContextConfig extends RouteAccess {}
+}
+
+/** The office filter for a query: null when the caller sees every office. */
+export function officeScope(caller: Caller): readonly number[] | null {
+  return caller.officeIds;
+}
+
+export function inScope(caller: Caller, officeId: number): boolean {
+  return caller.officeIds === null || caller.officeIds.includes(officeId);
+}
+
+export function requireCaller(ctx: RequestContext): Caller {
+  if (!ctx.caller) throw new Error('route reached without a signed-in caller');
+  return ctx.caller;
+}

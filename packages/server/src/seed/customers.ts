@@ -1,0 +1,723 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { creditCodeCheckChar, customerSearchKey, idCardCheckChar } from '@meterline/domain';
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+
+/**
+ * Demo customers for a believable utility: Chinese names, communities with buildings, units and
+ * doors, a meter mix by caliber and mounting, organisations, master meters with sub-meters,
+ * low-income and blacklisted households. Rows are generated and COPYed in chunks, so memory stays
+ * bounded whatever the count; the same seed gives the same data.
+ */
+
+export interface SeedOptions {
+  customers: number;
+  seed?: number;
+  log?: (msg: string) => void;
+}
+
+export interface SeedResult {
+  customers: number;
+  seconds: number;
+  peakRssMb: number;
+}
+
+/** Customers generated and written per chunk: bounds memory. */
+export const SEED_CHUNK = 5_000;
+/** Above this many new customers the search index is rebuilt once rather than updated row by row. */
+const REBUILD_INDEX_ABOVE = 50_000;
+
+// ------------------------------------------------------------------ deterministic randomness
+
+/** mulberry32: small, fast, deterministic. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Rand = () => number;
+const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+/** Picks by weight: [[value, weight], ...]. */
+function weighted<T>(r: Rand, table: readonly (readonly [T, number])[]): T {
+  const total = table.reduce((s, [, w]) => s + w, 0);
+  let x = r() * total;
+  for (const [v, w] of table) {
+    x -= w;
+    if (x < 0) return v;
+  }
+  return table[table.length - 1]![0];
+}
+
+// ------------------------------------------------------------------ vocabularies
+
+const SURNAMES = [
+  '王',
+  '李',
+  '张',
+  '刘',
+  '陈',
+  '杨',
+  '黄',
+  '赵',
+  '周',
+  '吴',
+  '徐',
+  '孙',
+  '马',
+  '胡',
+  '朱',
+  '郭',
+  '何',
+  '罗',
+  '高',
+  '林',
+  '郑',
+  '梁',
+  '谢',
+  '宋',
+  '唐',
+  '许',
+  '邓',
+  '韩',
+  '冯',
+  '曹',
+  '彭',
+  '曾',
+  '肖',
+  '田',
+  '董',
+  '潘',
+  '袁',
+  '蔡',
+  '蒋',
+  '余',
+  '于',
+  '杜',
+  '叶',
+  '程',
+  '魏',
+  '苏',
+  '吕',
+  '丁',
+  '任',
+  '卢',
+  '姚',
+  '沈',
+  '钟',
+  '姜',
+  '崔',
+  '谭',
+  '陆',
+  '范',
+  '汪',
+  '廖',
+] as const;
+const GIVEN = [
+  '伟',
+  '芳',
+  '娜',
+  '秀英',
+  '敏',
+  '静',
+  '丽',
+  '强',
+  '磊',
+  '军',
+  '洋',
+  '勇',
+  '艳',
+  '杰',
+  '娟',
+  '涛',
+  '明',
+  '超',
+  '秀兰',
+  '霞',
+  '平',
+  '刚',
+  '桂英',
+  '建华',
+  '文',
+  '华',
+  '红',
+  '建国',
+  '玉兰',
+  '志强',
+  '海燕',
+  '丹',
+  '萍',
+  '鹏',
+  '辉',
+  '建军',
+  '宇',
+  '浩',
+  '婷',
+  '欣怡',
+  '子涵',
+  '梓萱',
+  '雨泽',
+  '浩然',
+  '一诺',
+  '思远',
+  '佳怡',
+  '俊杰',
+  '淑珍',
+  '凤英',
+  '国庆',
+  '卫东',
+  '春梅',
+] as const;
+const COMMUNITY_HEADS = [
+  '幸福',
+  '阳光',
+  '锦绣',
+  '和谐',
+  '金桥',
+  '翠竹',
+  '绿城',
+  '丽景',
+  '华府',
+  '东方',
+  '盛世',
+  '康宁',
+  '紫荆',
+  '银杏',
+  '书香',
+  '天鹅',
+  '滨河',
+  '春晖',
+  '祥和',
+  '嘉禾',
+  '怡景',
+  '泰和',
+  '瑞祥',
+  '富康',
+  '文化',
+  '建业',
+  '正商',
+  '永威',
+  '鑫苑',
+  '昌建',
+] as const;
+const COMMUNITY_TAILS = [
+  '小区',
+  '花园',
+  '家园',
+  '苑',
+  '新村',
+  '公寓',
+  '名城',
+  '雅居',
+  '安置小区',
+  '佳苑',
+] as const;
+const DISTRICTS_BY_OFFICE_INDEX = ['金水区', '二七区', '管城区', '中原区', '惠济区', '郑东新区'] as const;
+const ORG_KINDS = [
+  ['餐饮有限公司', 'W_BIZ'],
+  ['洗浴中心', 'W_SPC'],
+  ['洗车行', 'W_SPC'],
+  ['机械制造有限公司', 'W_IND'],
+  ['食品有限公司', 'W_IND'],
+  ['物业服务有限公司', 'W_BIZ'],
+  ['中学', 'W_ADM'],
+  ['社区卫生服务中心', 'W_ADM'],
+  ['建筑工程有限公司', 'W_CON'],
+  ['商贸有限公司', 'W_BIZ'],
+] as const;
+const ORG_HEADS = [
+  '郑州',
+  '中州',
+  '华夏',
+  '金源',
+  '宏达',
+  '新世纪',
+  '恒通',
+  '豫龙',
+  '东风',
+  '黄河',
+  '中原',
+  '嵩山',
+] as const;
+const MAKES = [
+  ['宁波水表', ['LXS-15E', 'LXS-20E', 'LXLG-50']],
+  ['三川智慧', ['LXSY-15', 'LXSY-20', 'LXLC-80']],
+  ['新天科技', ['XT-IC15', 'XT-IC20']],
+  ['金卡智能', ['G2.5', 'G4', 'G6']],
+] as const;
+const LOCATIONS = ['厨房', '卫生间', '楼道水表箱', '室外表井', '阳台', '一楼表房'] as const;
+const BANKS = ['中国工商银行', '中国建设银行', '中国农业银行', '中国银行', '郑州银行'] as const;
+const BLACKLIST_CASES = [
+  ['theft', '绕表私接管道用水', '追缴水费并处罚款，已恢复正常计量'],
+  ['bypass', '表前阀门旁通开启', '关闭旁通并加装铅封'],
+  ['meter_tampering', '表具倒装、铅封破坏', '更换表具并重新铅封'],
+  ['illegal_connection', '未经报装私自接管', '拆除私接管道，责令补办手续'],
+] as const;
+
+// ------------------------------------------------------------------ COPY helpers
+
+function copyValue(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  const s = String(v);
+  return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
+class Table {
+  readonly lines: string[] = [];
+  constructor(
+    readonly name: string,
+    readonly columns: readonly string[],
+  ) {}
+  add(...values: unknown[]): void {
+    this.lines.push(values.map(copyValue).join('\t'));
+  }
+  async flush(client: pg.PoolClient): Promise<void> {
+    if (this.lines.length === 0) return;
+    const stream = client.query(
+      copyStreams.from(`copy ${this.name} (${this.columns.join(', ')}) from stdin`),
+    );
+    const text = `${this.lines.join('\n')}\n`;
+    this.lines.length = 0;
+    await pipeline(Readable.from([text]), stream);
+  }
+}
+
+// ------------------------------------------------------------------ generator
+
+interface Office {
+  office_id: number;
+  code: string;
+  index: number;
+}
+
+function idCardNo(r: Rand): string {
+  const region = `4101${pick(r, ['02', '03', '04', '05', '06', '08', '22'])}`;
+  const year = int(r, 1940, 2003);
+  const month = String(int(r, 1, 12)).padStart(2, '0');
+  const day = String(int(r, 1, 28)).padStart(2, '0');
+  const first17 = `${region}${year}${month}${day}${String(int(r, 0, 999)).padStart(3, '0')}`;
+  return first17 + idCardCheckChar(first17);
+}
+
+const CREDIT_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+function creditCode(r: Rand): string {
+  let body = '';
+  for (let i = 0; i < 9; i++) body += CREDIT_CHARS[int(r, 0, CREDIT_CHARS.length - 1)];
+  const first17 = `91410100${body}`;
+  return first17 + creditCodeCheckChar(first17);
+}
+
+function mobile(r: Rand): string {
+  return `1${pick(r, ['3', '5', '7', '8', '9'])}${String(int(r, 0, 999_999_999)).padStart(9, '0')}`;
+}
+
+function isoDate(r: Rand, fromYear: number, toYear: number): string {
+  return `${int(r, fromYear, toYear)}-${String(int(r, 1, 12)).padStart(2, '0')}-${String(int(r, 1, 28)).padStart(2, '0')}`;
+}
+
+/** Reserves `count` consecutive account ids. */
+async function reserveAccountIds(client: pg.PoolClient, count: number): Promise<number> {
+  await client.query('begin');
+  await client.query('lock table customer in share row exclusive mode');
+  const { rows } = await client.query<{ last: string }>(
+    `select setval('account_id_seq', greatest(coalesce((select max(account_id) from customer), 0),
+       (select case when is_called then last_value else last_value - 1 end from account_id_seq)) + $1) as last`,
+    [count],
+  );
+  await client.query('commit');
+  return Number(rows[0]!.last) - count + 1;
+}
+
+export async function seedCustomers(pool: pg.Pool, opts: SeedOptions): Promise<SeedResult> {
+  const started = Date.now();
+  const log = opts.log ?? (() => {});
+  let peakRss = process.memoryUsage().rss;
+  const client = await pool.connect();
+  try {
+    const offices = (
+      await client.query<{ office_id: number; code: string }>(
+        'select office_id, code from office where active order by code',
+      )
+    ).rows.map((o, index) => ({ ...o, index }));
+    if (offices.length === 0) throw new Error('seed needs at least one business office');
+    const staff = await client.query<{ staff_id: number }>(
+      'select staff_id from staff order by staff_id limit 1',
+    );
+    const staffId = staff.rows[0]?.staff_id ?? null;
+    const firstId = await reserveAccountIds(client, opts.customers);
+    const rebuild = opts.customers > REBUILD_INDEX_ABOVE;
+    if (rebuild) await client.query('drop index if exists customer_search');
+
+    const tables = {
+      customer: new Table('customer', [
+        'account_id',
+        'office_id',
+        'customer_code',
+        'kind',
+        'name',
+        'id_card_no',
+        'credit_code',
+        'bank_name',
+        'bank_account',
+        'utility',
+        'state',
+        'connected_on',
+        'low_income',
+        'low_income_reduction_m3',
+        'low_income_cert_no',
+        'large_user',
+        'blacklisted',
+        'notice_delivery',
+        'search_key',
+        'created_by',
+        'updated_by',
+      ]),
+      code: new Table('customer_code_registry', ['customer_code', 'account_id']),
+      contact: new Table('contact', ['account_id', 'contact_id', 'name', 'relation', 'phone', 'is_primary']),
+      address: new Table('address', [
+        'account_id',
+        'address_id',
+        'kind',
+        'district',
+        'community',
+        'building',
+        'unit',
+        'door',
+        'detail',
+        'floor',
+      ]),
+      sp: new Table('service_point', [
+        'account_id',
+        'service_point_id',
+        'address_id',
+        'usage_type_code',
+        'meter_location',
+        'meter_box_no',
+        'resettlement',
+      ]),
+      meter: new Table('meter', [
+        'account_id',
+        'meter_id',
+        'service_point_id',
+        'meter_no',
+        'utility',
+        'caliber_dn',
+        'flow_rating_m3h',
+        'make',
+        'model',
+        'install_date',
+        'seal_no',
+        'mounting',
+        'role',
+        'master_meter_no',
+        'ic_card',
+        'ic_card_no',
+        'initial_index',
+      ]),
+      registry: new Table('meter_registry', ['meter_no', 'account_id', 'meter_id']),
+      blacklist: new Table('blacklist_entry', [
+        'account_id',
+        'entry_id',
+        'category',
+        'violation',
+        'action_taken',
+        'listed_on',
+        'listed_by',
+      ]),
+      event: new Table('blacklist_event', [
+        'account_id',
+        'event_id',
+        'entry_id',
+        'kind',
+        'occurred_on',
+        'description',
+        'recorded_by',
+      ]),
+      state: new Table('customer_state_change', [
+        'account_id',
+        'change_id',
+        'from_state',
+        'to_state',
+        'reason',
+        'changed_by',
+      ]),
+    };
+
+    // A master meter per building of large compounds: sub-meters of that building point at it.
+    let masterForBuilding = new Map<string, string>();
+    for (let offset = 0; offset < opts.customers; offset += SEED_CHUNK) {
+      const n = Math.min(SEED_CHUNK, opts.customers - offset);
+      masterForBuilding = new Map();
+      for (let i = 0; i < n; i++) {
+        const accountId = firstId + offset + i;
+        const r = rng(((opts.seed ?? 1) * 2_654_435_761) ^ accountId);
+        generateCustomer(r, accountId, offices, staffId, tables, masterForBuilding);
+      }
+      await client.query('begin');
+      for (const t of Object.values(tables)) await t.flush(client);
+      await client.query('commit');
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      const done = offset + n;
+      if (done === opts.customers || (done / SEED_CHUNK) % 20 === 0) {
+        const seconds = (Date.now() - started) / 1000;
+        log(
+          `seed: ${done.toLocaleString('en')} / ${opts.customers.toLocaleString('en')} customers (${Math.round(done / seconds)}/s)`,
+        );
+      }
+    }
+    if (rebuild) {
+      log('seed: building the search index…');
+      await client.query("set maintenance_work_mem = '256MB'");
+      await client.query(
+        'create index if not exists customer_search on customer using gin (search_key gin_trgm_ops)',
+      );
+    }
+    // Seeded child rows carry small per-account ids; move the identity sequences past them.
+    for (const [table, column] of [
+      ['contact', 'contact_id'],
+      ['address', 'address_id'],
+      ['service_point', 'service_point_id'],
+      ['meter', 'meter_id'],
+      ['blacklist_entry', 'entry_id'],
+      ['blacklist_event', 'event_id'],
+      ['customer_state_change', 'change_id'],
+    ] as const) {
+      await client.query(
+        `select setval(pg_get_serial_sequence('${table}', '${column}'),
+           greatest((select coalesce(max(${column}), 0) from ${table}), (select last_value from ${table}_${column}_seq)))`,
+      );
+    }
+    await client.query('analyze customer, contact, address, meter, meter_registry, customer_code_registry');
+    await client.query(
+      `insert into audit_log (staff_id, entity_type, entity_id, action, after)
+       values ($1, 'system', 'seed', 'seed_customers', $2)`,
+      [staffId, JSON.stringify({ customers: opts.customers, firstAccountId: firstId })],
+    );
+  } finally {
+    client.release();
+  }
+  return {
+    customers: opts.customers,
+    seconds: (Date.now() - started) / 1000,
+    peakRssMb: Math.round(peakRss / 1024 / 1024),
+  };
+}
+
+type Tables = Record<
+  'customer' | 'code' | 'contact' | 'address' | 'sp' | 'meter' | 'registry' | 'blacklist' | 'event' | 'state',
+  Table
+>;
+
+function generateCustomer(
+  r: Rand,
+  accountId: number,
+  offices: Office[],
+  staffId: number | null,
+  t: Tables,
+  masterForBuilding: Map<string, string>,
+): void {
+  const office = offices[accountId % offices.length]!;
+  const district = DISTRICTS_BY_OFFICE_INDEX[office.index % DISTRICTS_BY_OFFICE_INDEX.length]!;
+  const customerCode = `${office.code}${String(accountId).padStart(8, '0')}`;
+  const isOrg = r() < 0.08;
+  const utility = weighted(r, [
+    ['water', 85],
+    ['gas', 13],
+    ['catv', 2],
+  ] as const);
+  // Households cluster in communities; organisations sit on roads.
+  const communityNo = Math.floor(accountId / 600);
+  const community = `${COMMUNITY_HEADS[communityNo % COMMUNITY_HEADS.length]}${COMMUNITY_TAILS[Math.floor(communityNo / COMMUNITY_HEADS.length) % COMMUNITY_TAILS.length]}${communityNo >= 300 ? `${Math.floor(communityNo / 300) + 1}期` : ''}`;
+  const resettlement = community.includes('安置');
+  const building = String(int(r, 1, 28));
+  const unit = String(int(r, 1, 6));
+  const floor = int(r, 1, 33);
+  const door = `${floor}${String(int(r, 1, 4)).padStart(2, '0')}`;
+
+  let name: string;
+  let idCard: string | null = null;
+  let credit: string | null = null;
+  let usage: string;
+  if (isOrg) {
+    const [kind, orgUsage] = pick(r, ORG_KINDS);
+    name = `${pick(r, ORG_HEADS)}${pick(r, COMMUNITY_HEADS)}${kind}`;
+    credit = creditCode(r);
+    usage =
+      utility === 'water' ? orgUsage : utility === 'gas' ? pick(r, ['G_BIZ', 'G_IND', 'G_HEAT']) : 'C_BB';
+  } else {
+    name = pick(r, SURNAMES) + pick(r, GIVEN);
+    idCard = idCardNo(r);
+    usage = utility === 'water' ? 'W_RES' : utility === 'gas' ? 'G_RES' : pick(r, ['C_TV', 'C_BB']);
+  }
+  const state = weighted(r, [
+    ['active', 900],
+    ['vacant', 35],
+    ['suspended', 20],
+    ['sealed', 15],
+    ['demolished', 10],
+    ['pending', 10],
+    ['closed', 10],
+  ] as const);
+  const lowIncome = !isOrg && r() < 0.02;
+  const blacklisted = r() < 0.003;
+  const phones = [mobile(r), ...(r() < 0.3 ? [mobile(r)] : [])];
+  const address = isOrg
+    ? {
+        district,
+        community: '',
+        building: '',
+        unit: '',
+        door: '',
+        detail: `${pick(r, ['建设路', '花园路', '农业路', '文化路', '经三路'])}${int(r, 1, 300)}号`,
+        floor: 1,
+      }
+    : { district, community, building, unit, door, detail: '', floor };
+
+  // Meter: household DN15/20 (wall or buried), organisations larger; some master meters.
+  const make = pick(r, MAKES);
+  let caliber: number | null = null;
+  let flow: string | null = null;
+  let role = 'settlement';
+  let mounting = weighted(r, [
+    ['wall', 60],
+    ['buried', 30],
+    ['indoor', 10],
+  ] as const) as string;
+  if (utility === 'water') {
+    caliber = isOrg
+      ? pick(r, [25, 40, 50, 80, 100, 150])
+      : weighted(r, [
+          [15, 85],
+          [20, 12],
+          [25, 3],
+        ] as const);
+    if (isOrg && caliber >= 80 && r() < 0.3) role = pick(r, ['master', 'fire']);
+    if (isOrg && caliber >= 40) mounting = 'well';
+  } else if (utility === 'gas') {
+    flow = isOrg ? pick(r, ['6.00', '10.00', '16.00', '25.00', '40.00']) : pick(r, ['2.50', '4.00']);
+  }
+  const icCard = utility === 'gas' ? floor > 8 || r() < 0.5 : r() < 0.05;
+  const meterNo = `${utility === 'water' ? 'W' : utility === 'gas' ? 'G' : 'C'}${String(accountId).padStart(9, '0')}`;
+  // Every 50th household of a building reads behind a building master meter (总表/分表).
+  const buildingKey = `${community}-${building}`;
+  let masterMeterNo: string | null = null;
+  if (!isOrg && utility === 'water' && role === 'settlement') {
+    const master = masterForBuilding.get(buildingKey);
+    if (master && r() < 0.5) masterMeterNo = master;
+    else if (!master && r() < 0.02) {
+      role = 'master';
+      caliber = 50;
+      mounting = 'well';
+      masterForBuilding.set(buildingKey, meterNo);
+    }
+  }
+
+  const searchKey = customerSearchKey({
+    name,
+    customerCode,
+    idCardNo: idCard,
+    creditCode: credit,
+    phones,
+    meterNos: utility === 'catv' ? [] : [meterNo],
+    addresses: [address],
+  });
+  const connectedOn = state === 'pending' ? null : isoDate(r, 1995, 2025);
+  t.customer.add(
+    accountId,
+    office.office_id,
+    customerCode,
+    isOrg ? 'organisation' : 'person',
+    name,
+    idCard,
+    credit,
+    isOrg ? pick(r, BANKS) : '',
+    isOrg ? String(int(r, 1e15, 9e15)) : '',
+    utility,
+    state,
+    connectedOn,
+    lowIncome,
+    lowIncome ? '5' : '0',
+    lowIncome ? `DB${accountId}` : '',
+    isOrg && caliber !== null && caliber >= 40,
+    blacklisted,
+    r() < 0.6 ? 'sms' : 'paper',
+    searchKey,
+    staffId,
+    staffId,
+  );
+  t.code.add(customerCode, accountId);
+  phones.forEach((p, i) => {
+    t.contact.add(
+      accountId,
+      i + 1,
+      i === 0
+        ? isOrg
+          ? pick(r, SURNAMES) + pick(r, ['经理', '主任', '会计'])
+          : name
+        : pick(r, SURNAMES) + pick(r, GIVEN),
+      i === 0 ? (isOrg ? 'agent' : 'self') : 'family',
+      p,
+      i === 0,
+    );
+  });
+  t.address.add(
+    accountId,
+    1,
+    'supply',
+    address.district,
+    address.community,
+    address.building,
+    address.unit,
+    address.door,
+    address.detail,
+    address.floor,
+  );
+  t.sp.add(
+    accountId,
+    1,
+    1,
+    usage,
+    pick(r, LOCATIONS),
+    isOrg ? '' : `${building}-${unit}-${int(r, 1, 12)}`,
+    resettlement,
+  );
+  if (utility !== 'catv') {
+    t.meter.add(
+      accountId,
+      1,
+      1,
+      meterNo,
+      utility,
+      caliber,
+      flow,
+      make[0],
+      pick(r, make[1]),
+      isoDate(r, 2012, 2025),
+      `QF${String(accountId).padStart(8, '0')}`,
+      mounting,
+      role,
+      masterMeterNo,
+      icCard,
+      icCard ? `IC${accountId}` : '',
+      String(int(r, 0, 3000)),
+    );
+    t.registry.add(meterNo, accountId, 1);
+  }
+  if (blacklisted && staffId !== null) {
+    const [category, violation, action] = pick(r, BLACKLIST_CASES);
+    const listedOn = isoDate(r, 2019, 2025);
+    t.blacklist.add(accountId, 1, category, violation, action, listedOn, staffId);
+    t.event.add(accountId, 1, 1, 'violation', listedOn, violation, staffId);
+    t.event.add(accountId, 2, 1, 'inspection', listedOn, '稽查现场核实，拍照取证', staffId);
+  }
+  if (state !== 'active' && state !== 'pending' && staffId !== null) {
+    t.state.add(accountId, 1, 'active', state, '历史数据迁移', staffId);
+  }
+}

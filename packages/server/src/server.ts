@@ -1,0 +1,45 @@
+import { buildApp } from './app.ts';
+import { loadConfig, type ServerConfig } from './config.ts';
+import { openDatabase } from './db/database.ts';
+import { seedCustomers } from './seed/customers.ts';
+import { DEMO_PASSWORD, DEMO_STAFF, seedDemoOrganisation } from './seed/org.ts';
+import { ensureReferenceData } from './seed/reference.ts';
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts meterline: the database (embedded unless DATABASE_URL is set), migrations, reference
+ * data, the demo utility on first start, then the API and the back office on one port.
+ */
+export async function startServer(overrides: Partial<ServerConfig> = {}): Promise<RunningServer> {
+  const config = loadConfig(overrides);
+  const log = (msg: string) => console.log(`[meterline] ${msg}`);
+  const database = await openDatabase(config, { log });
+  await ensureReferenceData(database.db);
+  if (config.seedCustomers > 0 && (await seedDemoOrganisation(database.db))) {
+    log(`first start: seeding a demo utility with ${config.seedCustomers} customers…`);
+    await seedCustomers(database.pool, { customers: config.seedCustomers, log });
+  }
+  const { app } = await buildApp(database.db, config);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://localhost:${port}`;
+  log(`ready at ${url}  (API docs: ${url}/api/docs, database: ${database.where})`);
+  log(
+    `demo logins (password "${DEMO_PASSWORD}"): ${DEMO_STAFF.map((s) => `${s.username} (${s.role})`).join(', ')}`,
+  );
+  let closing = false;
+  return {
+    url,
+    async close() {
+      if (closing) return;
+      closing = true;
+      await app.close();
+      await database.close();
+    },
+  };
+}
