@@ -1,18 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, on the Node the project pins (>= 22).
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The meterline command: loads the TypeScript CLI in this process through tsx's loader, so signals
+// (Ctrl-C, SIGTERM from a service manager) reach the server directly.
+import { register } from 'tsx/esm/api';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const tsx = require.resolve('tsx/cli');
-const result = spawnSync(
-  process.execPath,
-  [tsx, path.join(here, '../src/main.ts'), ...process.argv.slice(2)],
-  {
-    stdio: 'inherit',
-  },
-);
-process.exit(result.status ?? 1);
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 22) {
+  console.error(
+    `meterline needs Node.js 22 or newer (this is ${process.version}); run it through npm (npx meterline / npm run meterline), which uses the Node the project installs.`,
+  );
+  process.exit(1);
+}
+register();
+await import('../src/main.ts');

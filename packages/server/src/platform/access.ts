@@ -14,6 +14,16 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+const orgWideOnly = () =>
+  new DomainError(
+    'FORBIDDEN',
+    {},
+    {
+      'zh-CN': '此项为全公司设置，只有全公司范围的角色可以修改',
+      en: 'This is organisation-wide; only organisation-wide roles may change it',
+    },
+  );
+
 const unauthenticated = () =>
   new DomainError('UNAUTHENTICATED', {}, { 'zh-CN': '请先登录', en: 'Please sign in first' });
 
@@ -128,10 +138,11 @@ function covers(caller: Caller, officeIds: number[], all: boolean): boolean {
 function officeIdsIn(value: unknown): number[] {
   if (!value || typeof value !== 'object') return [];
   const v = value as { officeId?: unknown; officeIds?: unknown };
-  const ids: number[] = [];
-  if (typeof v.officeId === 'number') ids.push(v.officeId);
-  if (Array.isArray(v.officeIds)) for (const o of v.officeIds) if (typeof o === 'number') ids.push(o);
-  return ids;
+  const raw = [v.officeId, ...(Array.isArray(v.officeIds) ? v.officeIds : [])];
+  // Query strings arrive as text; anything not a whole number is left to validation.
+  return raw
+    .map((x) => (typeof x === 'string' && x.trim() !== '' ? Number(x) : x))
+    .filter((x): x is number => Number.isSafeInteger(x));
 }
 
 export interface AccessOptions {
@@ -145,6 +156,7 @@ export interface RouteRecord {
   permission?: Permission;
   public?: boolean;
   signedIn?: boolean;
+  orgWide?: boolean;
 }
 
 /**
@@ -176,6 +188,7 @@ export function registerAccess(app: FastifyInstance, { db }: AccessOptions): Rou
         method,
         url: route.url,
         permission: cfg.permission,
+        orgWide: cfg.orgWide,
         public: cfg.public,
         signedIn: cfg.signedIn,
       });
@@ -190,7 +203,8 @@ export function registerAccess(app: FastifyInstance, { db }: AccessOptions): Rou
       ip: request.ip,
       audited: 0,
     } satisfies RequestContext;
-    if (!request.url.startsWith('/api/')) return;
+    // The OpenAPI document and its viewer are public, like any API's published contract.
+    if (!request.url.startsWith('/api/') || request.url.startsWith('/api/docs')) return;
     const cfg = request.routeOptions.config ?? {};
     if (cfg.public || !request.routeOptions.url) return;
     const token = request.cookies?.[SESSION_COOKIE];
@@ -198,11 +212,15 @@ export function registerAccess(app: FastifyInstance, { db }: AccessOptions): Rou
     if (!caller) throw unauthenticated();
     request.ctx.caller = caller;
     if (cfg.permission && !caller.permissions.has(cfg.permission)) throw forbidden(cfg.permission);
+    if (cfg.orgWide && caller.officeIds !== null) throw orgWideOnly();
   });
 
-  app.addHook('preHandler', async (request: FastifyRequest) => {
+  // Before validation, so a request about another office's data learns nothing, not even which
+  // fields it got wrong. Path parameters are still raw strings here.
+  app.addHook('preValidation', async (request: FastifyRequest) => {
     const caller = request.ctx?.caller;
     if (!caller || caller.officeIds === null) return;
+    if (request.routeOptions.config?.orgWide) throw orgWideOnly();
     const write = request.method !== 'GET';
     const params = (request.params ?? {}) as Record<string, unknown>;
     for (const [name, raw] of Object.entries(params)) {

@@ -34,6 +34,8 @@ export interface RouteAccess {
   public?: boolean;
   /** Any signed-in staff member (their own profile, logout). */
   signedIn?: boolean;
+  /** Organisation-wide data (settings, roles, branches, offices): only organisation-wide roles may change it. */
+  orgWide?: boolean;
   /** A write that changes nothing worth auditing (none today; kept explicit). */
   noAudit?: boolean;
 }

@@ -1,0 +1,292 @@
+import { PERMISSIONS } from '@meterline/domain';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../testing/harness.ts';
+import { hashPassword } from './passwords.ts';
+
+/**
+ * Staff of one office must not reach another office's data through any route. This test walks the
+ * whole route table, so a route added later is covered the day it is added: it either carries an
+ * id the central check resolves to an office (and must answer 404 here), names an office in its
+ * query or body (403), is a list that is checked below, or is on the short list of routes that hold
+ * no office data. Anything else fails the test.
+ */
+
+let t: TestApp;
+let officeA: number;
+let officeB: number;
+/** Ids of office A's things, by path parameter. */
+const ids: Record<string, number | string> = {};
+
+/** Routes that carry no office data (or only the caller's own). */
+const NO_OFFICE_DATA = new Set([
+  'GET /api/auth/me',
+  'POST /api/auth/logout',
+  'POST /api/auth/password',
+  'GET /api/meta',
+  'GET /api/branches',
+  'GET /api/offices',
+  'GET /api/roles',
+  'GET /api/imports/template',
+]);
+
+/** Organisation-wide data: an office-scoped role gets 403 whatever its permissions. */
+const ORG_WIDE_EXPECTED = [
+  'POST /api/branches',
+  'PUT /api/branches/:branchId',
+  'POST /api/offices',
+  'PUT /api/offices/:officeId',
+  'POST /api/roles',
+  'PUT /api/roles/:roleCode',
+  'GET /api/settings',
+  'PUT /api/settings/:key',
+];
+
+beforeAll(async () => {
+  t = await createTestApp({ customers: 60 });
+  const offices = await t.db.selectFrom('office').select(['office_id', 'code']).execute();
+  officeA = offices.find((o) => o.code === '0101')!.office_id;
+  officeB = offices.find((o) => o.code === '0102')!.office_id;
+
+  // An office-B staff member holding every permission: only the office scope stands in the way.
+  await t.db
+    .insertInto('role')
+    .values({
+      role_code: 'office_all',
+      name_zh: '营业所全权',
+      name_en: 'Office, all rights',
+      org_wide: false,
+    })
+    .execute();
+  await t.db
+    .insertInto('role_permission')
+    .values(PERMISSIONS.map((permission) => ({ role_code: 'office_all', permission })))
+    .execute();
+  const staff = await t.db
+    .insertInto('staff')
+    .values({
+      username: 'b_all',
+      full_name: 'B 全权',
+      role_code: 'office_all',
+      home_office_id: officeB,
+      password_hash: await hashPassword('meterline'),
+    })
+    .returning('staff_id')
+    .executeTakeFirstOrThrow();
+  await t.db.insertInto('staff_office').values({ staff_id: staff.staff_id, office_id: officeB }).execute();
+
+  // Something of office A for every kind of id, so 404 means "out of scope", not "missing".
+  const customer = await t.db
+    .selectFrom('customer')
+    .select('account_id')
+    .where('office_id', '=', officeA)
+    .orderBy('account_id')
+    .executeTakeFirstOrThrow();
+  const accountId = customer.account_id;
+  const first = async <T>(q: Promise<T | undefined>) => (await q)!;
+  ids.accountId = accountId;
+  ids.contactId = (
+    await first(
+      t.db.selectFrom('contact').select('contact_id').where('account_id', '=', accountId).executeTakeFirst(),
+    )
+  ).contact_id;
+  ids.addressId = (
+    await first(
+      t.db.selectFrom('address').select('address_id').where('account_id', '=', accountId).executeTakeFirst(),
+    )
+  ).address_id;
+  ids.servicePointId = (
+    await first(
+      t.db
+        .selectFrom('service_point')
+        .select('service_point_id')
+        .where('account_id', '=', accountId)
+        .executeTakeFirst(),
+    )
+  ).service_point_id;
+  const meter = await t.db
+    .selectFrom('meter')
+    .select('meter_id')
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  ids.meterId = meter?.meter_id ?? 1;
+  const entry = await t.db
+    .insertInto('blacklist_entry')
+    .values({
+      account_id: accountId,
+      category: 'theft',
+      violation: 'x',
+      listed_on: '2026-01-01',
+      listed_by: 1,
+    })
+    .returning('entry_id')
+    .executeTakeFirstOrThrow();
+  ids.entryId = entry.entry_id;
+  // And one of office B, so the blacklist list has something to show.
+  const bCustomer = await t.db
+    .selectFrom('customer')
+    .select('account_id')
+    .where('office_id', '=', officeB)
+    .executeTakeFirstOrThrow();
+  await t.db
+    .insertInto('blacklist_entry')
+    .values({
+      account_id: bCustomer.account_id,
+      category: 'bypass',
+      violation: 'y',
+      listed_on: '2026-01-01',
+      listed_by: 1,
+    })
+    .execute();
+  const doc = await t.db
+    .insertInto('document')
+    .values({
+      account_id: accountId,
+      doc_type: 'other',
+      file_name: 'a.pdf',
+      mime_type: 'application/pdf',
+      size_bytes: 1,
+      sha256: 'x',
+      storage_path: 'x',
+      uploaded_by: 1,
+    })
+    .returning('document_id')
+    .executeTakeFirstOrThrow();
+  ids.documentId = doc.document_id;
+  const clerkA = await t.db
+    .selectFrom('staff')
+    .select('staff_id')
+    .where('username', '=', 'clerk')
+    .executeTakeFirstOrThrow();
+  ids.staffId = clerkA.staff_id;
+  ids.officeId = officeA;
+  ids.branchId = 1;
+  ids.roleCode = 'clerk';
+  ids.key = 'auth.maxFailedLogins';
+  const batch = await t.db
+    .insertInto('import_batch')
+    .values({
+      office_id: officeA,
+      file_name: 'a.csv',
+      sha256: 'abc',
+      format: 'csv',
+      storage_path: 'x',
+      created_by: clerkA.staff_id,
+      status: 'done',
+    })
+    .returning('import_id')
+    .executeTakeFirstOrThrow();
+  ids.importId = batch.import_id;
+});
+
+afterAll(async () => {
+  await t.close();
+});
+
+function fill(url: string): string {
+  return url.replace(/:(\w+)/g, (_, name: string) => {
+    if (!(name in ids))
+      throw new Error(`the access test has no office-A id for :${name}; add one in beforeAll`);
+    return String(ids[name]);
+  });
+}
+
+describe('office scope on every route', () => {
+  it('every route needs a session unless it is public', async () => {
+    for (const route of t.built.routes) {
+      if (route.public) continue;
+      const res = await t.app.inject({ method: route.method as 'GET', url: fill(route.url), payload: {} });
+      expect(res.statusCode, `${route.method} ${route.url}`).toBe(401);
+    }
+  });
+
+  it('office-B staff with every permission get 403/404 for office A on every route', async () => {
+    const asB = t.as('b_all');
+    const unclassified: string[] = [];
+    const orgWideSeen: string[] = [];
+    for (const route of t.built.routes) {
+      const name = `${route.method} ${route.url}`;
+      if (route.public || NO_OFFICE_DATA.has(name)) continue;
+      const url = fill(route.url);
+      if (route.orgWide) {
+        orgWideSeen.push(name);
+        const res = await asB({ method: route.method, url, payload: {} });
+        expect(res.statusCode, name).toBe(403);
+        continue;
+      }
+      if (/:(accountId|staffId|officeId|importId)\b/.test(route.url)) {
+        const res = await asB({ method: route.method, url, payload: {} });
+        expect(res.statusCode, `${name} → ${res.body}`).toBe(404);
+        continue;
+      }
+      if (route.method !== 'GET') {
+        // Writes without an id name the office they write to, in the body or the query.
+        const res = await asB({
+          method: route.method,
+          url: `${url}?officeId=${officeA}`,
+          payload: { officeId: officeA, officeIds: [officeA] },
+        });
+        expect(res.statusCode, `${name} → ${res.body}`).toBe(403);
+        continue;
+      }
+      // Lists: asking for office A by filter is refused…
+      const filtered = await asB({ method: 'GET', url: `${url}?officeId=${officeA}` });
+      expect(filtered.statusCode, name).toBe(403);
+      // …and the unfiltered list holds nothing of office A (checked per list below).
+      const res = await asB({ method: 'GET', url: `${url}?pageSize=100` });
+      expect(res.statusCode, name).toBe(200);
+      const body = res.json();
+      switch (name) {
+        case 'GET /api/customers':
+        case 'GET /api/blacklist':
+          expect(body.items.length).toBeGreaterThan(0);
+          for (const item of body.items)
+            expect(
+              item.officeId ?? item.office_id ?? (await officeOf(item.account_id ?? item.accountId)),
+            ).toBe(officeB);
+          break;
+        case 'GET /api/staff':
+          for (const item of body.items) expect(item.office_ids).toContain(officeB);
+          expect(body.items.map((s: { username: string }) => s.username)).not.toContain('clerk');
+          break;
+        case 'GET /api/audit':
+          for (const item of body.items) expect(item.office_id).toBe(officeB);
+          break;
+        case 'GET /api/imports':
+          for (const item of body.items ?? body) expect(item.office_id ?? item.officeId).toBe(officeB);
+          break;
+        default:
+          unclassified.push(name);
+      }
+    }
+    expect(
+      unclassified,
+      'new list routes must be added to this test with a check that office A data is absent',
+    ).toEqual([]);
+    expect(orgWideSeen.sort()).toEqual([...ORG_WIDE_EXPECTED].sort());
+  });
+
+  it('the same staff can reach their own office’s data', async () => {
+    const own = await t.db
+      .selectFrom('customer')
+      .select('account_id')
+      .where('office_id', '=', officeB)
+      .executeTakeFirstOrThrow();
+    const res = await t.as('b_all')({ method: 'GET', url: `/api/customers/${own.account_id}` });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('every /api route declares its access (the app refuses to start otherwise)', async () => {
+    for (const route of t.built.routes) {
+      expect(route.public || route.signedIn || route.permission, `${route.method} ${route.url}`).toBeTruthy();
+    }
+  });
+});
+
+async function officeOf(accountId: number): Promise<number> {
+  const row = await t.db
+    .selectFrom('customer')
+    .select('office_id')
+    .where('account_id', '=', accountId)
+    .executeTakeFirstOrThrow();
+  return row.office_id;
+}

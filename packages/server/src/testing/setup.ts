@@ -1,0 +1,6 @@
+import { afterAll } from 'vitest';
+import { stopEmbedded } from './harness.ts';
+
+afterAll(async () => {
+  await stopEmbedded();
+});
