@@ -9,7 +9,7 @@ import {
   transitionPermission,
   type Utility,
 } from '@meterline/domain';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { DB } from '../db/schema.ts';
 import { audit, diff } from '../platform/audit.ts';
@@ -568,13 +568,7 @@ export class CustomerService {
     body: z.infer<typeof contactInput>,
   ) {
     return this.childChange(ctx, accountId, 'contact', 'update', async (trx) => {
-      const before = await trx
-        .selectFrom('contact')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        .where('contact_id', '=', contactId)
-        .executeTakeFirst();
-      if (!before) throw notFound('contact', contactId);
+      const before = await childRow(trx, 'contact', accountId, contactId);
       if (body.isPrimary) {
         await trx
           .updateTable('contact')
@@ -630,13 +624,7 @@ export class CustomerService {
     body: z.infer<typeof addressInput>,
   ) {
     return this.childChange(ctx, accountId, 'address', 'update', async (trx) => {
-      const before = await trx
-        .selectFrom('address')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        .where('address_id', '=', addressId)
-        .executeTakeFirst();
-      if (!before) throw notFound('address', addressId);
+      const before = await childRow(trx, 'address', accountId, addressId);
       const after = await trx
         .updateTable('address')
         .set(addressRow(accountId, body))
@@ -693,13 +681,7 @@ export class CustomerService {
     if (!customer) throw notFound('customer', accountId);
     await this.checkUsageType(body.usageTypeCode, customer.utility, 'usageTypeCode');
     return this.childChange(ctx, accountId, 'service_point', 'update', async (trx) => {
-      const before = await trx
-        .selectFrom('service_point')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        .where('service_point_id', '=', servicePointId)
-        .executeTakeFirst();
-      if (!before) throw notFound('service point', servicePointId);
+      const before = await childRow(trx, 'service_point', accountId, servicePointId);
       const addressId = await this.addressOf(trx, accountId, body.addressId ?? before.address_id);
       const after = await trx
         .updateTable('service_point')
@@ -757,13 +739,7 @@ export class CustomerService {
   async updateMeter(ctx: RequestContext, accountId: number, meterId: number, body: MeterInput) {
     const settings = await loadSettings(this.db);
     return this.childChange(ctx, accountId, 'meter', 'update', async (trx) => {
-      const before = await trx
-        .selectFrom('meter')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        .where('meter_id', '=', meterId)
-        .executeTakeFirst();
-      if (!before) throw notFound('meter', meterId);
+      const before = await childRow(trx, 'meter', accountId, meterId);
       const spId = body.servicePointId ?? before.service_point_id;
       const floor = await this.floorOf(trx, accountId, spId);
       this.checkMeterShape(body, before.utility, floor, settings['meter.icCardAboveFloor'], '');
@@ -811,13 +787,7 @@ export class CustomerService {
     body: { removedOn: string; reason: string },
   ) {
     return this.childChange(ctx, accountId, 'meter', 'remove', async (trx) => {
-      const before = await trx
-        .selectFrom('meter')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        .where('meter_id', '=', meterId)
-        .executeTakeFirst();
-      if (!before) throw notFound('meter', meterId);
+      const before = await childRow(trx, 'meter', accountId, meterId);
       if (before.state === 'removed') throw fieldError('meterId', 'METER_ALREADY_REMOVED');
       await trx
         .updateTable('meter')
@@ -868,13 +838,7 @@ export class CustomerService {
   ) {
     const caller = requireCaller(ctx);
     return this.childChange(ctx, accountId, 'blacklist', 'event', async (trx) => {
-      const entry = await trx
-        .selectFrom('blacklist_entry')
-        .select('entry_id')
-        .where('account_id', '=', accountId)
-        .where('entry_id', '=', entryId)
-        .executeTakeFirst();
-      if (!entry) throw notFound('blacklist entry', entryId);
+      const entry = await childRow(trx, 'blacklist_entry', accountId, entryId);
       const row = await trx
         .insertInto('blacklist_event')
         .values({
@@ -894,13 +858,7 @@ export class CustomerService {
   async liftBlacklist(ctx: RequestContext, accountId: number, entryId: number, reason: string) {
     const caller = requireCaller(ctx);
     return this.childChange(ctx, accountId, 'blacklist', 'lift', async (trx) => {
-      const before = await trx
-        .selectFrom('blacklist_entry')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        .where('entry_id', '=', entryId)
-        .executeTakeFirst();
-      if (!before) throw notFound('blacklist entry', entryId);
+      const before = await childRow(trx, 'blacklist_entry', accountId, entryId);
       if (before.lifted_on) throw fieldError('entryId', 'BLACKLIST_ALREADY_LIFTED');
       const after = await trx
         .updateTable('blacklist_entry')
@@ -971,6 +929,33 @@ export class CustomerService {
       .execute();
     return { items: rows, total: Number(n), page: q.page, pageSize: q.pageSize };
   }
+}
+
+/** The child tables of an account, with their id columns. */
+const CHILD_IDS = {
+  contact: 'contact_id',
+  address: 'address_id',
+  service_point: 'service_point_id',
+  meter: 'meter_id',
+  blacklist_entry: 'entry_id',
+} as const;
+type ChildTable = keyof typeof CHILD_IDS;
+
+/** One row of an account's child table, or 404: ids of another account are never found. */
+async function childRow<T extends ChildTable>(
+  trx: Tx,
+  table: T,
+  accountId: number,
+  id: number,
+): Promise<Selectable<DB[T]>> {
+  const row = await trx
+    .selectFrom(table as ChildTable)
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where(CHILD_IDS[table] as 'meter_id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw notFound(table.replace('_', ' '), id);
+  return row as unknown as Selectable<DB[T]>;
 }
 
 function contactRow(accountId: number, c: z.infer<typeof contactInput>) {
