@@ -838,7 +838,7 @@ export class CustomerService {
   ) {
     const caller = requireCaller(ctx);
     return this.childChange(ctx, accountId, 'blacklist', 'event', async (trx) => {
-      const entry = await childRow(trx, 'blacklist_entry', accountId, entryId);
+      await childRow(trx, 'blacklist_entry', accountId, entryId);
       const row = await trx
         .insertInto('blacklist_event')
         .values({
