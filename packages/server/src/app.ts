@@ -14,6 +14,8 @@ import type { ServerConfig } from './config.ts';
 import { customerRoutes } from './customers/routes.ts';
 import type { DB } from './db/schema.ts';
 import { documentRoutes } from './documents/routes.ts';
+import { importRoutes } from './imports/routes.ts';
+import { ImportRunner } from './imports/runner.ts';
 import { metaRoutes } from './meta/routes.ts';
 import { orgRoutes } from './org/routes.ts';
 import { type RouteRecord, registerAccess } from './platform/access.ts';
@@ -26,6 +28,8 @@ export interface App {
   routes: RouteRecord[];
   /** Successful writes that recorded no audit entry (must stay 0; the tests check it). */
   unaudited: { method: string; url: string }[];
+  /** Imports uploaded files in the background; server.ts resumes it after listen. */
+  importRunner: ImportRunner;
 }
 
 export async function buildApp(db: Kysely<DB>, config: ServerConfig): Promise<App> {
@@ -75,6 +79,8 @@ export async function buildApp(db: Kysely<DB>, config: ServerConfig): Promise<Ap
   });
 
   const deps: AppDeps = { db, config };
+  const importRunner = new ImportRunner(db, config, { logger: app.log.child({ module: 'imports' }) });
+  app.addHook('onClose', () => importRunner.stop());
   await app.register(async (api) => {
     await authRoutes(api, deps);
     await metaRoutes(api, deps);
@@ -82,6 +88,7 @@ export async function buildApp(db: Kysely<DB>, config: ServerConfig): Promise<Ap
     await customerRoutes(api, deps);
     await documentRoutes(api, deps);
     await auditRoutes(api, deps);
+    await importRoutes(api, deps, importRunner);
   });
 
   app.get('/api/health', { config: { public: true }, schema: { hide: true } }, async () => ({ ok: true }));
@@ -97,5 +104,5 @@ export async function buildApp(db: Kysely<DB>, config: ServerConfig): Promise<Ap
       return reply.sendFile('index.html');
     });
   }
-  return { app, routes, unaudited };
+  return { app, routes, unaudited, importRunner };
 }

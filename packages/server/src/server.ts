@@ -23,8 +23,10 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     log(`first start: seeding a demo utility with ${config.seedCustomers} customers…`);
     await seedCustomers(database.pool, { customers: config.seedCustomers, log });
   }
-  const { app } = await buildApp(database.db, config);
+  const { app, importRunner } = await buildApp(database.db, config);
   await app.listen({ port: config.port, host: config.host });
+  // Batches left queued or half-done by the last run continue from their last committed chunk.
+  await importRunner.resume();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}`;
@@ -38,6 +40,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     async close() {
       if (closing) return;
       closing = true;
+      await importRunner.stop();
       await app.close();
       await database.close();
     },

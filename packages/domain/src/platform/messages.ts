@@ -127,6 +127,14 @@ export const MESSAGES = {
   },
   CANNOT_DEACTIVATE_SELF: { 'zh-CN': '不能停用自己的账号', en: 'You cannot deactivate your own account' },
   SETTING_TYPE: { 'zh-CN': '参数值类型不正确', en: 'Wrong type of value for this setting' },
+  DECIMAL_FORMAT: {
+    'zh-CN': '应为不超过 {integerDigits} 位整数、{fractionDigits} 位小数的非负数',
+    en: 'A non-negative number with at most {integerDigits} digits and {fractionDigits} decimals',
+  },
+  MASTER_CANNOT_HAVE_MASTER: {
+    'zh-CN': '总表不能挂在另一块总表下',
+    en: 'A master meter cannot sit behind another master meter',
+  },
   ROLE_UNKNOWN: { 'zh-CN': '角色不存在', en: 'Unknown role' },
   PERMISSION_UNKNOWN: { 'zh-CN': '权限不存在', en: 'Unknown permission' },
 } satisfies Record<string, Bilingual>;

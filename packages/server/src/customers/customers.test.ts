@@ -174,6 +174,35 @@ describe('creating a customer', () => {
     expect(ok.statusCode, ok.body).toBe(201);
   });
 
+  it('bounds decimals to their columns and keeps master meters at the top', async () => {
+    const gas = newCustomer({
+      utility: 'gas',
+      servicePoint: { usageTypeCode: 'G_RES' },
+      meter: { meterNo: `GF${Date.now()}`, flowRatingM3h: '1000000', icCard: true },
+    });
+    const big = await t.as('clerk')({ method: 'POST', url: '/api/customers', payload: gas });
+    expect(big.statusCode).toBe(400);
+    expect(big.json().error.fields[0]).toMatchObject({ path: 'meter.flowRatingM3h', code: 'DECIMAL_FORMAT' });
+    const precise = await t.as('clerk')({
+      method: 'POST',
+      url: '/api/customers',
+      payload: { ...gas, meter: { ...gas.meter, flowRatingM3h: '2.505' } },
+    });
+    expect(precise.json().error.fields[0].message).toBe('应为不超过 6 位整数、2 位小数的非负数');
+    const masterOfMaster = await t.as('clerk')({
+      method: 'POST',
+      url: '/api/customers',
+      payload: newCustomer({
+        meter: { meterNo: `MM${Date.now()}`, caliberDn: 50, role: 'master', masterMeterNo: 'W000000001' },
+      }),
+    });
+    expect(masterOfMaster.statusCode).toBe(400);
+    expect(masterOfMaster.json().error.fields[0]).toMatchObject({
+      path: 'meter.masterMeterNo',
+      code: 'MASTER_CANNOT_HAVE_MASTER',
+    });
+  });
+
   it('a retried create with the same Idempotency-Key creates one customer and returns the first result', async () => {
     const body = newCustomer({ name: '幂等用户' });
     const headers = { 'idempotency-key': `test-${Date.now()}-abc` };

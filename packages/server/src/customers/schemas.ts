@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   caliberDn,
   creditCode,
+  flowRatingM3h,
   id,
   idCardNo,
   isoDate,
@@ -45,7 +46,7 @@ export const meterInput = z.object({
   meterNo: requiredText(40).refine((v) => /^[0-9A-Za-z-]+$/.test(v), { params: { code: 'METER_NO_CHARS' } }),
   servicePointId: id.optional(),
   caliberDn: caliberDn.nullable().default(null),
-  flowRatingM3h: volumeM3.nullable().default(null),
+  flowRatingM3h: flowRatingM3h.nullable().default(null),
   make: text(60).default(''),
   model: text(60).default(''),
   installDate: pastDate.nullable().default(null),

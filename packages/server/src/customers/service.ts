@@ -184,12 +184,15 @@ export class CustomerService {
   }
 
   private checkMeterShape(
-    meter: Pick<MeterInput, 'caliberDn' | 'flowRatingM3h' | 'icCard'>,
+    meter: Pick<MeterInput, 'caliberDn' | 'flowRatingM3h' | 'icCard' | 'role' | 'masterMeterNo'>,
     utility: string,
     floor: number | null,
     icAboveFloor: number,
     prefix: string,
   ): void {
+    if (meter.role === 'master' && meter.masterMeterNo) {
+      throw fieldError(`${prefix}masterMeterNo`, 'MASTER_CANNOT_HAVE_MASTER');
+    }
     const problem = meterSizeProblem(utility as Utility, meter.caliberDn, meter.flowRatingM3h);
     if (problem) {
       throw fieldError(

@@ -280,6 +280,11 @@ export interface ImportBatchTable {
   created_at: Timestamp;
   started_at: Date | null;
   finished_at: Date | null;
+  /** 0002_imports */
+  size_bytes: Defaulted<number>;
+  next_row: Defaulted<number>;
+  columns: unknown;
+  updated_at: Timestamp;
 }
 
 export interface ImportRowErrorTable {
@@ -291,6 +296,12 @@ export interface ImportRowErrorTable {
   message_zh: string;
   message_en: string;
   raw: unknown;
+}
+
+export interface ImportRowKeyTable {
+  import_id: number;
+  key: string;
+  row_no: number;
 }
 
 export interface DB {
@@ -318,6 +329,7 @@ export interface DB {
   idempotency_key: IdempotencyKeyTable;
   import_batch: ImportBatchTable;
   import_row_error: ImportRowErrorTable;
+  import_row_key: ImportRowKeyTable;
 }
 
 export type Customer = Selectable<CustomerTable>;

@@ -52,11 +52,23 @@ export const phone = z
     return r.ok ? r.normalized : v;
   });
 
-/** A volume or index in m³ with at most 3 decimals, kept as a string for exact arithmetic. */
-export const volumeM3 = z
-  .union([z.string(), z.number()])
-  .transform((v) => String(v).trim())
-  .pipe(z.string().regex(/^\d{1,9}(\.\d{1,3})?$/));
+/** A non-negative decimal kept as a string for exact arithmetic, bounded to its column's NUMERIC(p, s). */
+export function decimalText(integerDigits: number, fractionDigits: number) {
+  const pattern = new RegExp(`^\\d{1,${integerDigits}}(\\.\\d{1,${fractionDigits}})?$`);
+  return z
+    .union([z.string(), z.number()])
+    .transform((v) => String(v).trim())
+    .pipe(
+      z.string().refine((v) => pattern.test(v), {
+        params: { code: 'DECIMAL_FORMAT', integerDigits, fractionDigits },
+      }),
+    );
+}
+
+/** A volume or index in m³: NUMERIC(12, 3). */
+export const volumeM3 = decimalText(9, 3);
+/** A gas meter's flow rating in m³/h: NUMERIC(8, 2). */
+export const flowRatingM3h = decimalText(6, 2);
 
 export const caliberDn = z.coerce
   .number()
