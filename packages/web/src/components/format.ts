@@ -1,0 +1,19 @@
+import dayjs from 'dayjs';
+
+/** A timestamp from the API (ISO instant) in the browser's local time. */
+export function formatDateTime(value: string | null | undefined): string {
+  return value ? dayjs(value).format('YYYY-MM-DD HH:mm:ss') : '';
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** 410104198305248482 → 4101**********8482: enough to confirm with the customer at the counter. */
+export function maskIdentity(value: string | null | undefined): string {
+  if (!value) return '';
+  if (value.length <= 8) return value;
+  return `${value.slice(0, 4)}${'*'.repeat(value.length - 8)}${value.slice(-4)}`;
+}

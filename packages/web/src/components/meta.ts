@@ -1,0 +1,55 @@
+import type { Bilingual } from '@meterline/domain';
+import { useEffect, useState } from 'react';
+import { api } from '../api';
+
+export interface UsageType {
+  code: string;
+  utility: string;
+  name_zh: string;
+  name_en: string;
+  price_class: string;
+  active: boolean;
+  sort_order: number;
+}
+
+/** GET /api/meta: the code lists forms are built from. */
+export interface Meta {
+  states: string[];
+  transitions: Record<string, string[]>;
+  utilities: string[];
+  calibersDn: number[];
+  meterRoles: string[];
+  mountings: string[];
+  directions: string[];
+  permissions: { code: string; label: Bilingual }[];
+  usageTypes: UsageType[];
+  icCardAboveFloor: number;
+  defaultLowIncomeReductionM3: number;
+  documentMaxBytes: number;
+}
+
+let cached: Promise<Meta> | null = null;
+
+/** Forget the cached code lists (after signing out, or when an admin changed them). */
+export function clearMeta(): void {
+  cached = null;
+}
+
+/** The code lists, loaded once per session. */
+export function useMeta(): Meta | undefined {
+  const [meta, setMeta] = useState<Meta | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    if (!cached) {
+      cached = api<Meta>('/api/meta');
+      cached.catch(() => {
+        cached = null;
+      });
+    }
+    cached.then((m) => live && setMeta(m)).catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
+  return meta;
+}
