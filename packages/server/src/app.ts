@@ -95,11 +95,16 @@ export async function buildApp(db: Kysely<DB>, config: ServerConfig): Promise<Ap
 
   const webDir = config.webDir ?? path.resolve('packages/web/dist');
   if (existsSync(path.join(webDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: webDir, wildcard: false });
-    // The back office is a single-page app: any non-API path serves index.html.
+    await app.register(fastifyStatic, { root: webDir, wildcard: true });
+    // The back office is a single-page app: a page path serves index.html; a missing file
+    // (an asset of an older build, a typo) is a plain 404, never a page with status 200.
     app.setNotFoundHandler((request, reply) => {
-      if (request.url.startsWith('/api/')) {
+      const pathname = request.url.split('?')[0] ?? '';
+      if (pathname.startsWith('/api/')) {
         return reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'No such endpoint' } });
+      }
+      if (request.method !== 'GET' || pathname.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(pathname)) {
+        return reply.status(404).send('Not found');
       }
       return reply.sendFile('index.html');
     });

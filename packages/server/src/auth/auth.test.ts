@@ -65,7 +65,7 @@ describe('sign-in', () => {
     expect((await login('collector', 'meterline')).statusCode).toBe(200);
     const actions = await t.db
       .selectFrom('audit_log')
-      .select('action')
+      .select(['action', 'staff_id'])
       .where('entity_type', '=', 'staff')
       .where('entity_id', '=', String(staff.staff_id))
       .orderBy('audit_id')
@@ -79,6 +79,10 @@ describe('sign-in', () => {
       'unlock',
       'login',
     ]);
+    // Sign-in entries name the staff member; the unlock names the admin who did it.
+    expect(actions.filter((a) => a.action !== 'unlock').every((a) => a.staff_id === staff.staff_id)).toBe(
+      true,
+    );
   });
 
   it('the lockout threshold is a setting an admin changes', async () => {

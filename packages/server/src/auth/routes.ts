@@ -69,6 +69,7 @@ export async function authRoutes(app: FastifyInstance, { db, config }: AppDeps) 
             entityType: 'staff',
             entityId: staff.staff_id,
             action: lock ? 'login_locked' : 'login_failed',
+            staffId: staff.staff_id,
             officeId: staff.home_office_id,
             after: { failed_logins: failed },
           });
@@ -95,11 +96,11 @@ export async function authRoutes(app: FastifyInstance, { db, config }: AppDeps) 
           .where('staff_id', '=', staff.staff_id)
           .execute();
         await trx.deleteFrom('session').where('expires_at', '<', sql<Date>`now()`).execute();
-        request.ctx.caller = null;
         await audit(trx, request.ctx, {
           entityType: 'staff',
           entityId: staff.staff_id,
           action: 'login',
+          staffId: staff.staff_id,
           officeId: staff.home_office_id,
         });
       });

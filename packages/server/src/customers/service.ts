@@ -32,14 +32,14 @@ import type {
 type Tx = Transaction<DB>;
 type MeterInput = z.infer<typeof meterInput>;
 
-const METER_NUMBER_TAKEN = (meterNo: string) =>
+const METER_NUMBER_TAKEN = (meterNo: string, prefix = '') =>
   new DomainError(
     'METER_NUMBER_TAKEN',
     { meterNo },
     { 'zh-CN': '表号 {meterNo} 已被使用', en: 'Meter number {meterNo} is already in use' },
     [
       {
-        path: 'meterNo',
+        path: `${prefix}meterNo`,
         code: 'METER_NUMBER_TAKEN',
         messages: { 'zh-CN': '表号已被使用', en: 'Already in use' },
       },
@@ -239,7 +239,7 @@ export class CustomerService {
       .values({ meter_no: meter.meterNo, account_id: accountId, meter_id: row.meter_id })
       .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
-    if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) throw METER_NUMBER_TAKEN(meter.meterNo);
+    if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) throw METER_NUMBER_TAKEN(meter.meterNo, prefix);
     return row.meter_id;
   }
 

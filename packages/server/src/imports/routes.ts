@@ -33,11 +33,13 @@ const tooLarge = (maxMb: number) =>
     [{ path: 'file', code: 'FILE_TOO_LARGE', messages: { 'zh-CN': '文件过大', en: 'File too large' } }],
   );
 
-/** A batch that failed because of a fault while writing, not because of the file: it may be retried. */
-function isInterrupted(batch: { status: string; file_error: unknown }): boolean {
-  return (
-    batch.status === 'failed' && (batch.file_error as { code?: string } | null)?.code === 'IMPORT_INTERRUPTED'
-  );
+/**
+ * A failed batch is retried when its file is uploaded again: after a fault while writing, or after
+ * a setting such as the row limit changed. It continues from its last committed chunk; a file
+ * that is itself unreadable simply fails again with the same reason.
+ */
+function isRetryable(batch: { status: string }): boolean {
+  return batch.status === 'failed';
 }
 
 /** A batch as the API shows it: the status and counters a progress bar needs. */
@@ -220,9 +222,7 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AppDeps
           .where('office_id', '=', officeId)
           .where('sha256', '=', sha256)
           .executeTakeFirst();
-        if (existing && isInterrupted(existing)) {
-          // The same file again after the batch was cut off by a fault (not by the file's content):
-          // it continues from its last committed chunk; rows already written are not written twice.
+        if (existing && isRetryable(existing)) {
           await db.transaction().execute(async (trx) => {
             await trx
               .updateTable('import_batch')

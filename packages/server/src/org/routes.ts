@@ -341,8 +341,16 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
           entityType: 'role',
           entityId: roleCode,
           action: 'update',
-          before: { ...before, permissions: beforePerms.map((p) => p.permission).sort() },
-          after: { ...request.body, permissions: [...request.body.permissions].sort() },
+          ...diff(
+            { ...before, permissions: beforePerms.map((p) => p.permission).sort() },
+            {
+              ...before,
+              name_zh: request.body.nameZh,
+              name_en: request.body.nameEn,
+              org_wide: request.body.orgWide,
+              permissions: [...new Set(request.body.permissions)].sort(),
+            },
+          ),
         });
       });
       return { roleCode };

@@ -8,6 +8,8 @@ export interface AuditEntry {
   action: string;
   accountId?: number | null;
   officeId?: number | null;
+  /** Who acted, when there is no signed-in caller yet (sign-in itself). */
+  staffId?: number;
   before?: unknown;
   after?: unknown;
 }
@@ -58,7 +60,7 @@ export async function audit(
   await trx
     .insertInto('audit_log')
     .values({
-      staff_id: ctx.caller?.staffId ?? null,
+      staff_id: entry.staffId ?? ctx.caller?.staffId ?? null,
       office_id: entry.officeId ?? ctx.caller?.homeOfficeId ?? null,
       account_id: entry.accountId ?? null,
       entity_type: entry.entityType,
