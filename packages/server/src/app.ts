@@ -12,6 +12,7 @@ import { auditRoutes } from './audit/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import type { ServerConfig } from './config.ts';
 import { customerRoutes } from './customers/routes.ts';
+import { customerStatsRoutes } from './customers/stats.ts';
 import type { DB } from './db/schema.ts';
 import { documentRoutes } from './documents/routes.ts';
 import { importRoutes } from './imports/routes.ts';
@@ -86,6 +87,7 @@ export async function buildApp(db: Kysely<DB>, config: ServerConfig): Promise<Ap
     await metaRoutes(api, deps);
     await orgRoutes(api, deps);
     await customerRoutes(api, deps);
+    await customerStatsRoutes(api, deps);
     await documentRoutes(api, deps);
     await auditRoutes(api, deps);
     await importRoutes(api, deps, importRunner);

@@ -10,6 +10,7 @@ const CustomerSearchPage = lazy(() => import('./customers/CustomerSearchPage'));
 const CustomerPage = lazy(() => import('./customers/CustomerPage'));
 const NewCustomerPage = lazy(() => import('./customers/NewCustomerPage'));
 const BlacklistPage = lazy(() => import('./customers/BlacklistPage'));
+const OverviewPage = lazy(() => import('./customers/OverviewPage'));
 const StaffPage = lazy(() => import('./org/StaffPage'));
 const RolesPage = lazy(() => import('./org/RolesPage'));
 const OfficesPage = lazy(() => import('./org/OfficesPage'));
@@ -40,6 +41,7 @@ export default function App() {
               <Route index element={<CustomerSearchPage />} />
               <Route path="customers/new" element={<NewCustomerPage />} />
               <Route path="customers/:accountId" element={<CustomerPage />} />
+              <Route path="overview" element={<OverviewPage />} />
               <Route path="blacklist" element={<BlacklistPage />} />
               <Route path="imports" element={<ImportPage />} />
               <Route path="audit" element={<AuditSearchPage />} />

@@ -1,6 +1,7 @@
 import {
   AuditOutlined,
   BankOutlined,
+  BarChartOutlined,
   CloudUploadOutlined,
   KeyOutlined,
   LogoutOutlined,
@@ -88,6 +89,7 @@ export default function AppLayout() {
       label: t('menu.newCustomer'),
       anyOf: ['customer.write'],
     },
+    { key: '/overview', icon: <BarChartOutlined />, label: t('menu.overview'), anyOf: ['customer.read'] },
     { key: '/blacklist', icon: <StopOutlined />, label: t('menu.blacklist'), anyOf: ['customer.read'] },
     { key: '/imports', icon: <CloudUploadOutlined />, label: t('menu.imports'), anyOf: ['import.run'] },
     { key: '/audit', icon: <AuditOutlined />, label: t('menu.audit'), anyOf: ['audit.search'] },

@@ -472,6 +472,25 @@ describe('search', () => {
     expect(res.items.length).toBeLessThanOrEqual(20);
   });
 
+  it('counts customers by office and state and meters by caliber and mounting, within the caller’s offices', async () => {
+    const stats = (await t.as('clerk')({ method: 'GET', url: '/api/stats/customers' })).json();
+    const inOffice = await t.db
+      .selectFrom('customer')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('office_id', '=', office1)
+      .executeTakeFirstOrThrow();
+    expect(stats.totals.customers).toBe(Number(inOffice.n));
+    expect(new Set(stats.byOfficeState.map((x: { officeId: number }) => x.officeId))).toEqual(
+      new Set([office1]),
+    );
+    const sum = stats.byOfficeState.reduce((s: number, x: { customers: number }) => s + x.customers, 0);
+    expect(sum).toBe(stats.totals.customers);
+    const dn15 = stats.meters.filter((m: { caliberDn: number }) => m.caliberDn === 15);
+    expect(dn15.length).toBeGreaterThan(0);
+    const all = (await t.as('admin')({ method: 'GET', url: '/api/stats/customers' })).json();
+    expect(all.totals.customers).toBeGreaterThan(stats.totals.customers);
+  });
+
   it('refuses an office outside the caller’s scope as a filter', async () => {
     const res = await t.as('clerk')({ method: 'GET', url: `/api/customers?officeId=${office2}` });
     expect(res.statusCode).toBe(403);

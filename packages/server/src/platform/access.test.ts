@@ -251,6 +251,10 @@ describe('office scope on every route', () => {
         case 'GET /api/audit':
           for (const item of body.items) expect(item.office_id).toBe(officeB);
           break;
+        case 'GET /api/stats/customers':
+          expect(body.totals.customers).toBeGreaterThan(0);
+          for (const item of body.byOfficeState) expect(item.officeId).toBe(officeB);
+          break;
         case 'GET /api/imports':
           for (const item of body.items ?? body) expect(item.office_id ?? item.officeId).toBe(officeB);
           break;
