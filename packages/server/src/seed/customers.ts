@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { creditCodeCheckChar, customerSearchKey, idCardCheckChar } from '@meterline/domain';
@@ -15,18 +16,25 @@ export interface SeedOptions {
   customers: number;
   seed?: number;
   log?: (msg: string) => void;
+  /** One bulk transaction (see setAsideIndexesAndKeys); by default above BULK_ABOVE customers. */
+  bulk?: boolean;
 }
 
 export interface SeedResult {
   customers: number;
   seconds: number;
   peakRssMb: number;
+  /** Where the time went: generating and writing rows, then (bulk only) indexes, foreign keys, vacuum. */
+  stages: { rowsSeconds: number; indexesSeconds: number; foreignKeysSeconds: number; vacuumSeconds: number };
 }
 
 /** Customers generated and written per chunk: bounds memory. */
 export const SEED_CHUNK = 5_000;
-/** Above this many new customers the search index is rebuilt once rather than updated row by row. */
-const REBUILD_INDEX_ABOVE = 50_000;
+/**
+ * Above this many new customers the seed is one bulk transaction that builds the indexes and
+ * checks the foreign keys once at the end, rather than chunk by chunk (see setAsideIndexesAndKeys).
+ */
+const BULK_ABOVE = 50_000;
 
 // ------------------------------------------------------------------ deterministic randomness
 
@@ -263,30 +271,126 @@ const BLACKLIST_CASES = [
 
 // ------------------------------------------------------------------ COPY helpers
 
+const COPY_SPECIAL = /[\\\t\n\r]/;
+
 function copyValue(v: unknown): string {
   if (v === null || v === undefined) return '\\N';
-  const s = String(v);
+  const s = typeof v === 'string' ? v : String(v);
+  if (!COPY_SPECIAL.test(s)) return s;
   return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
+/** Rows of one table for one chunk, in COPY text format. */
 class Table {
-  readonly lines: string[] = [];
+  private lines: string[] = [];
   constructor(
     readonly name: string,
     readonly columns: readonly string[],
   ) {}
   add(...values: unknown[]): void {
-    this.lines.push(values.map(copyValue).join('\t'));
+    let line = copyValue(values[0]);
+    for (let i = 1; i < values.length; i++) line += `\t${copyValue(values[i])}`;
+    this.lines.push(line);
   }
-  async flush(client: pg.PoolClient): Promise<void> {
-    if (this.lines.length === 0) return;
-    const stream = client.query(
-      copyStreams.from(`copy ${this.name} (${this.columns.join(', ')}) from stdin`),
-    );
+  /** The chunk's rows as COPY text (null when none), leaving the table empty for the next chunk. */
+  take(): string | null {
+    if (this.lines.length === 0) return null;
     const text = `${this.lines.join('\n')}\n`;
-    this.lines.length = 0;
-    await pipeline(Readable.from([text]), stream);
+    this.lines = [];
+    return text;
   }
+}
+
+interface ChunkData {
+  name: string;
+  columns: readonly string[];
+  text: string;
+}
+
+async function copyInto(client: pg.PoolClient, chunk: ChunkData): Promise<void> {
+  const stream = client.query(
+    copyStreams.from(`copy ${chunk.name} (${chunk.columns.join(', ')}) from stdin`),
+  );
+  await pipeline(Readable.from([chunk.text]), stream);
+}
+
+// ------------------------------------------------------------------ bulk loading
+
+/** The tables the seed fills, parents first. */
+const SEEDED_TABLES = [
+  'customer',
+  'customer_code_registry',
+  'contact',
+  'address',
+  'service_point',
+  'meter',
+  'meter_registry',
+  'blacklist_entry',
+  'blacklist_event',
+  'customer_state_change',
+] as const;
+
+/**
+ * Bulk mode, for large seeds: one transaction that sets the seeded tables' secondary indexes and
+ * foreign keys aside, COPYs every chunk, then builds the indexes once and checks each foreign key
+ * with one join (PostgreSQL's "Populating a Database" advice). All or nothing: a seed that fails
+ * or is killed leaves the database as it was, indexes included. It holds the seeded tables
+ * locked until it commits, so run it before the server takes traffic (as first start does).
+ */
+interface SetAside {
+  indexes: { name: string; definition: string }[];
+  foreignKeys: { table: string; name: string; definition: string }[];
+}
+
+async function setAsideIndexesAndKeys(client: pg.PoolClient): Promise<SetAside> {
+  const indexes = await client.query<{ name: string; definition: string }>(
+    `select i.relname as name, pg_get_indexdef(x.indexrelid) as definition
+     from pg_index x
+     join pg_class i on i.oid = x.indexrelid
+     join pg_class t on t.oid = x.indrelid
+     where t.relname = any($1) and t.relnamespace = current_schema()::regnamespace
+       and not exists (select 1 from pg_constraint c where c.conindid = x.indexrelid)
+     order by i.relname`,
+    [SEEDED_TABLES],
+  );
+  const foreignKeys = await client.query<{ table: string; name: string; definition: string }>(
+    `select t.relname as table, c.conname as name, pg_get_constraintdef(c.oid) as definition
+     from pg_constraint c join pg_class t on t.oid = c.conrelid
+     where c.contype = 'f' and t.relname = any($1) and t.relnamespace = current_schema()::regnamespace
+     order by t.relname, c.conname`,
+    [SEEDED_TABLES],
+  );
+  for (const fk of foreignKeys.rows) {
+    await client.query(`alter table ${ident(fk.table)} drop constraint ${ident(fk.name)}`);
+  }
+  for (const index of indexes.rows) await client.query(`drop index ${ident(index.name)}`);
+  return { indexes: indexes.rows, foreignKeys: foreignKeys.rows };
+}
+
+async function restoreIndexesAndKeys(
+  client: pg.PoolClient,
+  aside: SetAside,
+  log: (msg: string) => void,
+): Promise<{ indexesSeconds: number; foreignKeysSeconds: number }> {
+  await client.query("set local maintenance_work_mem = '256MB'");
+  const started = Date.now();
+  for (const index of aside.indexes) {
+    const t0 = Date.now();
+    await client.query(index.definition);
+    log(`seed: index ${index.name} built in ${seconds(t0)} s`);
+  }
+  const t0 = Date.now();
+  for (const fk of aside.foreignKeys) {
+    await client.query(`alter table ${ident(fk.table)} add constraint ${ident(fk.name)} ${fk.definition}`);
+  }
+  log(`seed: ${aside.foreignKeys.length} foreign keys checked in ${seconds(t0)} s`);
+  return { indexesSeconds: (t0 - started) / 1000, foreignKeysSeconds: (Date.now() - t0) / 1000 };
+}
+
+const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
+
+function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 // ------------------------------------------------------------------ generator
@@ -297,8 +401,20 @@ interface Office {
   index: number;
 }
 
-function idCardNo(r: Rand): string {
-  const region = `4101${pick(r, ['02', '03', '04', '05', '06', '08', '22'])}`;
+/** ID card region codes of Zhengzhou's districts, by the district a customer lives in. */
+const ID_REGION_BY_DISTRICT: Record<string, string> = {
+  金水区: '410105',
+  二七区: '410103',
+  管城区: '410104',
+  中原区: '410102',
+  惠济区: '410108',
+  郑东新区: '410105',
+};
+const OTHER_ID_REGIONS = ['410106', '410122', '410181', '410182', '410183', '410184', '410185'] as const;
+
+function idCardNo(r: Rand, district: string): string {
+  // Most residents were registered in the district they live in; some elsewhere in the city.
+  const region = r() < 0.7 ? (ID_REGION_BY_DISTRICT[district] ?? '410102') : pick(r, OTHER_ID_REGIONS);
   const year = int(r, 1940, 2003);
   const month = String(int(r, 1, 12)).padStart(2, '0');
   const day = String(int(r, 1, 28)).padStart(2, '0');
@@ -306,11 +422,19 @@ function idCardNo(r: Rand): string {
   return first17 + idCardCheckChar(first17);
 }
 
-const CREDIT_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+const ORG_CODE_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2] as const;
+
+/** A credit code whose organisation code (characters 9–17) carries its own GB 11714 check character. */
 function creditCode(r: Rand): string {
   let body = '';
-  for (let i = 0; i < 9; i++) body += CREDIT_CHARS[int(r, 0, CREDIT_CHARS.length - 1)];
-  const first17 = `91410100${body}`;
+  let sum = 0;
+  for (let i = 0; i < 8; i++) {
+    const value = int(r, 0, 9);
+    body += String(value);
+    sum += value * ORG_CODE_WEIGHTS[i]!;
+  }
+  const check = 11 - (sum % 11);
+  const first17 = `91410100${body}${check === 10 ? 'X' : check === 11 ? '0' : String(check)}`;
   return first17 + creditCodeCheckChar(first17);
 }
 
@@ -335,11 +459,27 @@ async function reserveAccountIds(client: pg.PoolClient, count: number): Promise<
   return Number(rows[0]!.last) - count + 1;
 }
 
+/** Consecutive accounts of one office; RUNS_PER_COMMUNITY of an office's runs make a community. */
+const ACCOUNTS_PER_RUN = 40;
+const RUNS_PER_COMMUNITY = 15;
+
+/** Customers generated between yields to the event loop, so COPY data keeps flowing meanwhile. */
+const YIELD_EVERY = 250;
+
 export async function seedCustomers(pool: pg.Pool, opts: SeedOptions): Promise<SeedResult> {
   const started = Date.now();
   const log = opts.log ?? (() => {});
+  assert(Number.isSafeInteger(opts.customers) && opts.customers >= 0, 'customers must be a whole number');
   let peakRss = process.memoryUsage().rss;
+  const stages: SeedResult['stages'] = {
+    rowsSeconds: 0,
+    indexesSeconds: 0,
+    foreignKeysSeconds: 0,
+    vacuumSeconds: 0,
+  };
   const client = await pool.connect();
+  let inTransaction = false;
+  let failure: Error | undefined;
   try {
     const offices = (
       await client.query<{ office_id: number; code: string }>(
@@ -352,132 +492,66 @@ export async function seedCustomers(pool: pg.Pool, opts: SeedOptions): Promise<S
     );
     const staffId = staff.rows[0]?.staff_id ?? null;
     const firstId = await reserveAccountIds(client, opts.customers);
-    const rebuild = opts.customers > REBUILD_INDEX_ABOVE;
-    if (rebuild) await client.query('drop index if exists customer_search');
+    const bulk = opts.bulk ?? opts.customers > BULK_ABOVE;
 
-    const tables = {
-      customer: new Table('customer', [
-        'account_id',
-        'office_id',
-        'customer_code',
-        'kind',
-        'name',
-        'id_card_no',
-        'credit_code',
-        'bank_name',
-        'bank_account',
-        'utility',
-        'state',
-        'connected_on',
-        'low_income',
-        'low_income_reduction_m3',
-        'low_income_cert_no',
-        'large_user',
-        'blacklisted',
-        'notice_delivery',
-        'search_key',
-        'created_by',
-        'updated_by',
-      ]),
-      code: new Table('customer_code_registry', ['customer_code', 'account_id']),
-      contact: new Table('contact', ['account_id', 'contact_id', 'name', 'relation', 'phone', 'is_primary']),
-      address: new Table('address', [
-        'account_id',
-        'address_id',
-        'kind',
-        'district',
-        'community',
-        'building',
-        'unit',
-        'door',
-        'detail',
-        'floor',
-      ]),
-      sp: new Table('service_point', [
-        'account_id',
-        'service_point_id',
-        'address_id',
-        'usage_type_code',
-        'meter_location',
-        'meter_box_no',
-        'resettlement',
-      ]),
-      meter: new Table('meter', [
-        'account_id',
-        'meter_id',
-        'service_point_id',
-        'meter_no',
-        'utility',
-        'caliber_dn',
-        'flow_rating_m3h',
-        'make',
-        'model',
-        'install_date',
-        'seal_no',
-        'mounting',
-        'role',
-        'master_meter_no',
-        'ic_card',
-        'ic_card_no',
-        'initial_index',
-      ]),
-      registry: new Table('meter_registry', ['meter_no', 'account_id', 'meter_id']),
-      blacklist: new Table('blacklist_entry', [
-        'account_id',
-        'entry_id',
-        'category',
-        'violation',
-        'action_taken',
-        'listed_on',
-        'listed_by',
-      ]),
-      event: new Table('blacklist_event', [
-        'account_id',
-        'event_id',
-        'entry_id',
-        'kind',
-        'occurred_on',
-        'description',
-        'recorded_by',
-      ]),
-      state: new Table('customer_state_change', [
-        'account_id',
-        'change_id',
-        'from_state',
-        'to_state',
-        'reason',
-        'changed_by',
-      ]),
+    let aside: SetAside | null = null;
+    if (bulk) {
+      await client.query('begin');
+      inTransaction = true;
+      aside = await setAsideIndexesAndKeys(client);
+      log(
+        `seed: bulk load in one transaction (${aside.indexes.length} indexes and ${aside.foreignKeys.length} foreign keys rebuilt at the end)`,
+      );
+    }
+
+    const tables = seedTables();
+    /** Writes one chunk: in its own transaction, or as part of the bulk one. */
+    const write = async (chunk: ChunkData[]) => {
+      if (!bulk) await client.query('begin');
+      for (const c of chunk) await copyInto(client, c);
+      if (!bulk) await client.query('commit');
     };
 
-    // A master meter per building of large compounds: sub-meters of that building point at it.
-    let masterForBuilding = new Map<string, string>();
+    // Chunk k is written while chunk k+1 is generated: PostgreSQL and the generator each keep a
+    // core busy. At most two chunks are in memory.
+    let writing: Promise<void> | null = null;
+    let generateMs = 0;
     for (let offset = 0; offset < opts.customers; offset += SEED_CHUNK) {
       const n = Math.min(SEED_CHUNK, opts.customers - offset);
-      masterForBuilding = new Map();
+      // A master meter per building of large compounds: sub-meters of that building point at it.
+      const masterForBuilding = new Map<string, string>();
       for (let i = 0; i < n; i++) {
         const accountId = firstId + offset + i;
         const r = rng(((opts.seed ?? 1) * 2_654_435_761) ^ accountId);
+        const t0 = performance.now();
         generateCustomer(r, accountId, offices, staffId, tables, masterForBuilding);
+        generateMs += performance.now() - t0;
+        if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
       }
-      await client.query('begin');
-      for (const t of Object.values(tables)) await t.flush(client);
-      await client.query('commit');
+      const chunk: ChunkData[] = [];
+      for (const t of Object.values(tables)) {
+        const text = t.take();
+        if (text !== null) chunk.push({ name: t.name, columns: t.columns, text });
+      }
+      await writing;
+      writing = write(chunk);
+      // Its failure surfaces at the next await; until then it must not count as unhandled.
+      writing.catch(() => {});
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       const done = offset + n;
       if (done === opts.customers || (done / SEED_CHUNK) % 20 === 0) {
         const seconds = (Date.now() - started) / 1000;
         log(
-          `seed: ${done.toLocaleString('en')} / ${opts.customers.toLocaleString('en')} customers (${Math.round(done / seconds)}/s)`,
+          `seed: ${done.toLocaleString('en')} / ${opts.customers.toLocaleString('en')} customers generated (${Math.round(done / seconds)}/s, generating ${Math.round((generateMs / 1000 / seconds) * 100)}% of the time, RSS ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB)`,
         );
       }
     }
-    if (rebuild) {
-      log('seed: building the search index…');
-      await client.query("set maintenance_work_mem = '256MB'");
-      await client.query(
-        'create index if not exists customer_search on customer using gin (search_key gin_trgm_ops)',
-      );
+    await writing;
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    stages.rowsSeconds = (Date.now() - started) / 1000;
+    if (aside) {
+      log(`seed: rows written in ${seconds(started)} s; building indexes…`);
+      Object.assign(stages, await restoreIndexesAndKeys(client, aside, log));
     }
     // Seeded child rows carry small per-account ids; move the identity sequences past them.
     for (const [table, column] of [
@@ -494,19 +568,135 @@ export async function seedCustomers(pool: pg.Pool, opts: SeedOptions): Promise<S
            greatest((select coalesce(max(${column}), 0) from ${table}), (select last_value from ${table}_${column}_seq)))`,
       );
     }
-    await client.query('analyze customer, contact, address, meter, meter_registry, customer_code_registry');
     await client.query(
       `insert into audit_log (staff_id, entity_type, entity_id, action, after)
        values ($1, 'system', 'seed', 'seed_customers', $2)`,
       [staffId, JSON.stringify({ customers: opts.customers, firstAccountId: firstId })],
     );
+    if (inTransaction) {
+      await client.query('commit');
+      inTransaction = false;
+    }
+    if (bulk) {
+      // Sets every new row's hint bits and the visibility map now, rather than making the first
+      // searches dirty (and write) each page they read; and gives the planner fresh statistics.
+      const t0 = Date.now();
+      await client.query(`vacuum (analyze) ${SEEDED_TABLES.join(', ')}`);
+      stages.vacuumSeconds = (Date.now() - t0) / 1000;
+      log(`seed: vacuumed and analysed in ${seconds(t0)} s`);
+    } else {
+      await client.query(`analyze ${SEEDED_TABLES.join(', ')}`);
+    }
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
+    await client.query('rollback').catch(() => {});
+    throw error;
   } finally {
-    client.release();
+    // A connection that failed mid-COPY is closed rather than handed back to the pool.
+    client.release(failure);
   }
   return {
     customers: opts.customers,
     seconds: (Date.now() - started) / 1000,
     peakRssMb: Math.round(peakRss / 1024 / 1024),
+    stages,
+  };
+}
+
+function seedTables() {
+  return {
+    customer: new Table('customer', [
+      'account_id',
+      'office_id',
+      'customer_code',
+      'kind',
+      'name',
+      'id_card_no',
+      'credit_code',
+      'bank_name',
+      'bank_account',
+      'utility',
+      'state',
+      'connected_on',
+      'low_income',
+      'low_income_reduction_m3',
+      'low_income_cert_no',
+      'large_user',
+      'blacklisted',
+      'notice_delivery',
+      'search_key',
+      'created_by',
+      'updated_by',
+    ]),
+    code: new Table('customer_code_registry', ['customer_code', 'account_id']),
+    contact: new Table('contact', ['account_id', 'contact_id', 'name', 'relation', 'phone', 'is_primary']),
+    address: new Table('address', [
+      'account_id',
+      'address_id',
+      'kind',
+      'district',
+      'community',
+      'building',
+      'unit',
+      'door',
+      'detail',
+      'floor',
+    ]),
+    sp: new Table('service_point', [
+      'account_id',
+      'service_point_id',
+      'address_id',
+      'usage_type_code',
+      'meter_location',
+      'meter_box_no',
+      'resettlement',
+    ]),
+    meter: new Table('meter', [
+      'account_id',
+      'meter_id',
+      'service_point_id',
+      'meter_no',
+      'utility',
+      'caliber_dn',
+      'flow_rating_m3h',
+      'make',
+      'model',
+      'install_date',
+      'seal_no',
+      'mounting',
+      'role',
+      'master_meter_no',
+      'ic_card',
+      'ic_card_no',
+      'initial_index',
+    ]),
+    registry: new Table('meter_registry', ['meter_no', 'account_id', 'meter_id']),
+    blacklist: new Table('blacklist_entry', [
+      'account_id',
+      'entry_id',
+      'category',
+      'violation',
+      'action_taken',
+      'listed_on',
+      'listed_by',
+    ]),
+    event: new Table('blacklist_event', [
+      'account_id',
+      'event_id',
+      'entry_id',
+      'kind',
+      'occurred_on',
+      'description',
+      'recorded_by',
+    ]),
+    state: new Table('customer_state_change', [
+      'account_id',
+      'change_id',
+      'from_state',
+      'to_state',
+      'reason',
+      'changed_by',
+    ]),
   };
 }
 
@@ -523,7 +713,14 @@ function generateCustomer(
   t: Tables,
   masterForBuilding: Map<string, string>,
 ): void {
-  const office = offices[accountId % offices.length]!;
+  // Households cluster in communities of ~600 accounts; organisations sit on the roads nearby.
+  // Runs of accounts go to the offices in turn (so even a small seed fills every office), and an
+  // office's runs make up its communities: a community lies in one office's district.
+  const block = Math.floor(accountId / ACCOUNTS_PER_RUN);
+  const officeIndex = block % offices.length;
+  const communityInOffice = Math.floor(Math.floor(block / offices.length) / RUNS_PER_COMMUNITY);
+  const communityNo = communityInOffice * offices.length + officeIndex;
+  const office = offices[officeIndex]!;
   const district = DISTRICTS_BY_OFFICE_INDEX[office.index % DISTRICTS_BY_OFFICE_INDEX.length]!;
   const customerCode = `${office.code}${String(accountId).padStart(8, '0')}`;
   const isOrg = r() < 0.08;
@@ -532,8 +729,6 @@ function generateCustomer(
     ['gas', 13],
     ['catv', 2],
   ] as const);
-  // Households cluster in communities; organisations sit on roads.
-  const communityNo = Math.floor(accountId / 600);
   const community = `${COMMUNITY_HEADS[communityNo % COMMUNITY_HEADS.length]}${COMMUNITY_TAILS[Math.floor(communityNo / COMMUNITY_HEADS.length) % COMMUNITY_TAILS.length]}${communityNo >= 300 ? `${Math.floor(communityNo / 300) + 1}期` : ''}`;
   const resettlement = community.includes('安置');
   const building = String(int(r, 1, 28));
@@ -553,7 +748,7 @@ function generateCustomer(
       utility === 'water' ? orgUsage : utility === 'gas' ? pick(r, ['G_BIZ', 'G_IND', 'G_HEAT']) : 'C_BB';
   } else {
     name = pick(r, SURNAMES) + pick(r, GIVEN);
-    idCard = idCardNo(r);
+    idCard = idCardNo(r, district);
     usage = utility === 'water' ? 'W_RES' : utility === 'gas' ? 'G_RES' : pick(r, ['C_TV', 'C_BB']);
   }
   const state = weighted(r, [
