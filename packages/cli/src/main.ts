@@ -1,8 +1,11 @@
 import { parseArgs } from 'node:util';
+import { ensureCalendar } from '@meterline/server/calendar/ensure';
 import { loadConfig } from '@meterline/server/config';
 import { openDatabase } from '@meterline/server/db/database';
+import { seedDemoBooks } from '@meterline/server/seed/books';
 import { seedCustomers } from '@meterline/server/seed/customers';
 import { seedDemoOrganisation } from '@meterline/server/seed/org';
+import { seedDemoReadings } from '@meterline/server/seed/readings';
 import { ensureReferenceData } from '@meterline/server/seed/reference';
 import { startServer } from '@meterline/server/server';
 
@@ -44,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate': {
       const database = await openDatabase(loadConfig(), { log });
       await ensureReferenceData(database.db);
+      await ensureCalendar(database.db);
       log(`database is up to date (${database.where})`);
       await database.close();
       return 0;
@@ -62,7 +66,10 @@ async function main(argv: string[]): Promise<number> {
       try {
         await ensureReferenceData(database.db);
         await seedDemoOrganisation(database.db);
+        await ensureCalendar(database.db);
         const result = await seedCustomers(database.pool, { customers, seed: Number(values.seed), log });
+        await seedDemoBooks(database.pool, { log });
+        await seedDemoReadings(database.pool, { log });
         log(
           `seeded ${result.customers} customers in ${result.seconds.toFixed(1)} s (peak RSS ${result.peakRssMb} MB)`,
         );

@@ -10,19 +10,23 @@ import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-z
 import type { Kysely } from 'kysely';
 import { auditRoutes } from './audit/routes.ts';
 import { authRoutes } from './auth/routes.ts';
+import { calendarRoutes } from './calendar/routes.ts';
 import type { ServerConfig } from './config.ts';
 import { customerRoutes } from './customers/routes.ts';
 import { customerStatsRoutes } from './customers/stats.ts';
 import type { DB } from './db/schema.ts';
 import { documentRoutes } from './documents/routes.ts';
+import { fieldRoutes } from './field/routes.ts';
 import { importRoutes } from './imports/routes.ts';
 import { ImportRunner } from './imports/runner.ts';
 import { metaRoutes } from './meta/routes.ts';
+import { meteringRoutes } from './metering/routes.ts';
 import { orgRoutes } from './org/routes.ts';
 import { type RouteRecord, registerAccess } from './platform/access.ts';
 import type { AppDeps } from './platform/context.ts';
 import { handleError } from './platform/errors.ts';
 import { validatorCompiler } from './platform/i18n.ts';
+import { readingRoutes } from './readings/routes.ts';
 
 export interface App {
   app: FastifyInstance;
@@ -91,25 +95,41 @@ export async function buildApp(db: Kysely<DB>, config: ServerConfig): Promise<Ap
     await documentRoutes(api, deps);
     await auditRoutes(api, deps);
     await importRoutes(api, deps, importRunner);
+    await calendarRoutes(api, deps);
+    await meteringRoutes(api, deps);
+    await fieldRoutes(api, deps);
+    await readingRoutes(api, deps);
   });
 
   app.get('/api/health', { config: { public: true }, schema: { hide: true } }, async () => ({ ok: true }));
 
+  // The back office at /, the handheld app (a PWA) at /field/.
   const webDir = config.webDir ?? path.resolve('packages/web/dist');
-  if (existsSync(path.join(webDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: webDir, wildcard: true });
-    // The back office is a single-page app: a page path serves index.html; a missing file
-    // (an asset of an older build, a typo) is a plain 404, never a page with status 200.
-    app.setNotFoundHandler((request, reply) => {
-      const pathname = request.url.split('?')[0] ?? '';
-      if (pathname.startsWith('/api/')) {
-        return reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'No such endpoint' } });
-      }
-      if (request.method !== 'GET' || pathname.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(pathname)) {
-        return reply.status(404).send('Not found');
-      }
-      return reply.sendFile('index.html');
+  const fieldDir = config.fieldDir ?? path.resolve('packages/field/dist');
+  const hasWeb = existsSync(path.join(webDir, 'index.html'));
+  const hasField = existsSync(path.join(fieldDir, 'index.html'));
+  if (hasWeb) await app.register(fastifyStatic, { root: webDir, wildcard: true });
+  if (hasField) {
+    await app.register(fastifyStatic, {
+      root: fieldDir,
+      prefix: '/field/',
+      wildcard: true,
+      decorateReply: !hasWeb,
     });
   }
+  // Both apps are single-page apps: a page path serves their index.html; a missing file (an
+  // asset of an older build, a typo) is a plain 404, never a page with status 200.
+  app.setNotFoundHandler((request, reply) => {
+    const pathname = request.url.split('?')[0] ?? '';
+    if (pathname.startsWith('/api/')) {
+      return reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'No such endpoint' } });
+    }
+    const isFile = pathname.includes('/assets/') || /\.[a-z0-9]+$/i.test(pathname);
+    if (request.method !== 'GET' || isFile) return reply.status(404).send('Not found');
+    if (pathname === '/field' || pathname.startsWith('/field/')) {
+      return hasField ? reply.sendFile('index.html', fieldDir) : reply.status(404).send('Not found');
+    }
+    return hasWeb ? reply.sendFile('index.html', webDir) : reply.status(404).send('Not found');
+  });
   return { app, routes, unaudited, importRunner };
 }

@@ -14,6 +14,8 @@ export interface ServerConfig {
   seedCustomers: number;
   /** Serve the built back office from this directory, if it exists. */
   webDir: string | undefined;
+  /** Serve the built handheld app at /field/ from this directory, if it exists. */
+  fieldDir: string | undefined;
   /** Mark the session cookie Secure (behind HTTPS). */
   secureCookies: boolean;
   logLevel: string;
@@ -37,6 +39,7 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
     embeddedPgPort: intFromEnv('METERLINE_PG_PORT', 54329),
     seedCustomers: intFromEnv('METERLINE_SEED_CUSTOMERS', 5000),
     webDir: process.env.METERLINE_WEB_DIR,
+    fieldDir: process.env.METERLINE_FIELD_DIR,
     secureCookies: process.env.METERLINE_SECURE_COOKIES === '1',
     logLevel: process.env.LOG_LEVEL ?? 'info',
     ...overrides,

@@ -1,8 +1,11 @@
 import { buildApp } from './app.ts';
+import { ensureCalendar } from './calendar/ensure.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
+import { seedDemoBooks } from './seed/books.ts';
 import { seedCustomers } from './seed/customers.ts';
 import { DEMO_PASSWORD, DEMO_STAFF, seedDemoOrganisation } from './seed/org.ts';
+import { seedDemoReadings } from './seed/readings.ts';
 import { ensureReferenceData } from './seed/reference.ts';
 
 export interface RunningServer {
@@ -19,9 +22,12 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
   const log = (msg: string) => console.log(`[meterline] ${msg}`);
   const database = await openDatabase(config, { log });
   await ensureReferenceData(database.db);
+  await ensureCalendar(database.db);
   if (config.seedCustomers > 0 && (await seedDemoOrganisation(database.db))) {
     log(`first start: seeding a demo utility with ${config.seedCustomers} customers…`);
     await seedCustomers(database.pool, { customers: config.seedCustomers, log });
+    await seedDemoBooks(database.pool, { log });
+    await seedDemoReadings(database.pool, { log });
   }
   const { app, importRunner } = await buildApp(database.db, config);
   await app.listen({ port: config.port, host: config.host });

@@ -16,6 +16,12 @@ export const PERMISSIONS = [
   'org.admin',
   'role.admin',
   'settings.admin',
+  'calendar.admin',
+  'reading.plan',
+  'reading.approve',
+  'reading.field',
+  'reading.review',
+  'reading.correct',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -34,6 +40,24 @@ export const PERMISSION_LABELS: Record<Permission, Bilingual> = {
   'org.admin': { 'zh-CN': '管理分公司和营业所', en: 'Manage branches and offices' },
   'role.admin': { 'zh-CN': '管理角色权限', en: 'Manage roles and permissions' },
   'settings.admin': { 'zh-CN': '系统参数设置', en: 'System settings' },
+  'calendar.admin': { 'zh-CN': '维护工作日历（节假日、调休）', en: 'Maintain the working-day calendar' },
+  'reading.plan': {
+    'zh-CN': '管理册本、抄表线路、抄表计划和抄表员分配',
+    en: 'Manage books, routes, the reading plan and readers',
+  },
+  'reading.approve': {
+    'zh-CN': '审批抄表日期调整和指数更正',
+    en: 'Approve reading-date changes and index corrections',
+  },
+  'reading.field': {
+    'zh-CN': '使用抄表机下载线路、上传抄表数据',
+    en: 'Use the handheld: download routes, upload readings',
+  },
+  'reading.review': {
+    'zh-CN': '审核抄表数据、估表、监控抄表进度',
+    en: 'Review readings, estimate, monitor reading',
+  },
+  'reading.correct': { 'zh-CN': '申请更正水表指数', en: 'Request index corrections' },
 };
 
 export interface RoleDefinition {
@@ -52,13 +76,13 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
     code: 'clerk',
     name: { 'zh-CN': '营业员 / 客服专员', en: 'Customer-service clerk' },
     orgWide: false,
-    permissions: [...READ, 'customer.write', 'customer.state', 'document.write'],
+    permissions: [...READ, 'customer.write', 'customer.state', 'document.write', 'reading.correct'],
   },
   {
     code: 'reader',
     name: { 'zh-CN': '抄催员', en: 'Meter reader–collector' },
     orgWide: false,
-    permissions: [...READ],
+    permissions: [...READ, 'reading.field'],
   },
   {
     code: 'collector',
@@ -79,19 +103,32 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
       'document.write',
       'import.run',
       'staff.read',
+      'reading.plan',
+      'reading.approve',
+      'reading.review',
+      'reading.correct',
     ],
   },
   {
     code: 'deputy_gm',
     name: { 'zh-CN': '分管副总经理', en: 'Deputy general manager' },
     orgWide: true,
-    permissions: [...READ, 'customer.state', 'customer.seal', 'customer.close', 'audit.search', 'staff.read'],
+    permissions: [
+      ...READ,
+      'customer.state',
+      'customer.seal',
+      'customer.close',
+      'audit.search',
+      'staff.read',
+      'reading.review',
+      'reading.approve',
+    ],
   },
   {
     code: 'analyst',
     name: { 'zh-CN': '数据分析员', en: 'Data analyst' },
     orgWide: true,
-    permissions: [...READ],
+    permissions: [...READ, 'reading.review', 'reading.correct'],
   },
   {
     code: 'inspector',

@@ -20,6 +20,21 @@ export const DEFAULT_SETTINGS = {
   'deposit.largeUserMonths': 3,
   /** Low-income households: the default monthly volume reduction, m³. */
   'lowIncome.defaultReductionM3': 5,
+  /** Reading checks (DOMAIN.md §3): HIGH above this multiple of the expected volume… */
+  'reading.highFactor': 3,
+  /** …LOW below this fraction of it… */
+  'reading.lowFactor': 0.3,
+  /** …and neither when less than this is expected, m³. */
+  'reading.minExpectedM3': 2,
+  /** After this many estimates in a row a visit is forced. */
+  'reading.maxConsecutiveEstimates': 2,
+  /** Stuck, dead or broken meters (卡、死、坏) are escalated after this many days. */
+  'reading.faultEscalationDays': 30,
+  /** The reader starts the first meter by this time and uploads by that one. */
+  'reading.dayStart': '08:30',
+  'reading.uploadBy': '17:00',
+  /** Zone 0 (read monthly) from this caliber up, DN. */
+  'reading.largeMeterMinDn': 40,
 } as const;
 
 export type SettingKey = keyof typeof DEFAULT_SETTINGS;

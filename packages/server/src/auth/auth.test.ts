@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureReferenceData } from '../seed/reference.ts';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
 
 let t: TestApp;
@@ -85,6 +86,26 @@ describe('sign-in', () => {
     );
   });
 
+  it('a default permission added by an upgrade reaches existing installations once', async () => {
+    await t.db
+      .deleteFrom('role_default_grant')
+      .where('role_code', '=', 'analyst')
+      .where('permission', '=', 'reading.review')
+      .execute();
+    await t.db
+      .deleteFrom('role_permission')
+      .where('role_code', '=', 'analyst')
+      .where('permission', '=', 'reading.review')
+      .execute();
+    await ensureReferenceData(t.db);
+    const perms = await t.db
+      .selectFrom('role_permission')
+      .select('permission')
+      .where('role_code', '=', 'analyst')
+      .execute();
+    expect(perms.map((p) => p.permission)).toContain('reading.review');
+  });
+
   it('the lockout threshold is a setting an admin changes', async () => {
     const set = await t.as('admin')({
       method: 'PUT',
@@ -168,7 +189,7 @@ describe('staff, roles and offices administration', () => {
   it('role permissions are data: removing one takes effect at once', async () => {
     const roles = (await t.as('admin')({ method: 'GET', url: '/api/roles' })).json();
     const reader = roles.find((r: { role_code: string }) => r.role_code === 'reader');
-    expect(reader.permissions).toEqual(['customer.read']);
+    expect(reader.permissions.sort()).toEqual(['customer.read', 'reading.field']);
     const cookie = await t.login('reader');
     expect(
       (await t.app.inject({ method: 'GET', url: '/api/customers', headers: { cookie } })).statusCode,
@@ -182,6 +203,14 @@ describe('staff, roles and offices administration', () => {
     expect(
       (await t.app.inject({ method: 'GET', url: '/api/customers', headers: { cookie } })).statusCode,
     ).toBe(403);
+    // Restarts and upgrades re-grant no default permission an admin removed.
+    await ensureReferenceData(t.db);
+    const after = await t.db
+      .selectFrom('role_permission')
+      .select('permission')
+      .where('role_code', '=', 'reader')
+      .execute();
+    expect(after).toEqual([]);
     const bad = await t.as('admin')({
       method: 'PUT',
       url: '/api/roles/reader',

@@ -179,6 +179,10 @@ export interface MeterTable {
   state: Defaulted<string>;
   removed_on: string | null;
   created_at: Timestamp;
+  book_id: number | null;
+  route_seq: number | null;
+  zone_override: string | null;
+  zone_override_reason: Defaulted<string>;
 }
 
 export interface MeterRegistryTable {
@@ -304,6 +308,164 @@ export interface ImportRowKeyTable {
   row_no: number;
 }
 
+export interface CalendarDayTable {
+  day: string;
+  kind: 'workday' | 'weekend' | 'holiday' | 'adjusted_workday';
+  name: Defaulted<string>;
+  source: Defaulted<string>;
+  updated_by: number | null;
+  updated_at: Timestamp;
+}
+
+export interface CalendarYearTable {
+  year: number;
+  official: boolean;
+  source: Defaulted<string>;
+  loaded_at: Timestamp;
+}
+
+export interface AnomalyCodeTable {
+  code: string;
+  name_zh: string;
+  name_en: string;
+  department: string;
+  prevents_reading: Defaulted<boolean>;
+  meter_fault: Defaulted<boolean>;
+  active: Defaulted<boolean>;
+  sort_order: Defaulted<number>;
+}
+
+export interface BookTable {
+  book_id: Generated<number>;
+  office_id: number;
+  code: string;
+  name: string;
+  zone: string;
+  area_type: Defaulted<string>;
+  reader_id: number | null;
+  reader_since: string | null;
+  active: Defaulted<boolean>;
+  version: Defaulted<number>;
+  created_at: Timestamp;
+}
+
+export interface BookAssignmentTable {
+  assignment_id: Generated<number>;
+  book_id: number;
+  reader_id: number;
+  from_date: string;
+  to_date: string | null;
+  handover_note: Defaulted<string>;
+  open_items: Defaulted<string>;
+  handed_over_by: number | null;
+  recorded_by: number;
+  recorded_at: Timestamp;
+}
+
+export interface OfficeWorkloadTable {
+  office_id: number;
+  config: unknown;
+  updated_by: number | null;
+  updated_at: Timestamp;
+}
+
+export interface ReadingPlanTable {
+  book_id: number;
+  period: string;
+  planned_on: string;
+  original_on: string;
+}
+
+export interface ReadingPlanChangeTable {
+  change_id: Generated<number>;
+  book_id: number;
+  period: string;
+  from_date: string;
+  to_date: string;
+  reason: string;
+  requested_by: number;
+  requested_at: Timestamp;
+  status: Defaulted<string>;
+  decided_by: number | null;
+  decided_at: Date | null;
+  decision_note: Defaulted<string>;
+}
+
+export interface ReadingTable {
+  account_id: number;
+  reading_id: Generated<number>;
+  meter_id: number;
+  book_id: number | null;
+  period: string;
+  read_at: Date | string;
+  previous_index: string;
+  index_value: string | null;
+  consumption_m3: string | null;
+  kind: 'actual' | 'estimated';
+  source: 'handheld' | 'office' | 'bulk' | 'estimate';
+  anomaly_codes: Defaulted<string[]>;
+  flags: Defaulted<string[]>;
+  note: Defaulted<string>;
+  photo_path: string | null;
+  signature_path: string | null;
+  signer_name: Defaulted<string>;
+  latitude: string | null;
+  longitude: string | null;
+  accuracy_m: number | null;
+  reader_id: number | null;
+  device_id: Defaulted<string>;
+  client_id: string | null;
+  status: 'accepted' | 'review' | 'rejected' | 'superseded' | 'conflict';
+  reviewed_by: number | null;
+  reviewed_at: Date | null;
+  review_note: Defaulted<string>;
+  created_at: Timestamp;
+}
+
+export interface ReadingCorrectionTable {
+  account_id: number;
+  correction_id: Generated<number>;
+  reading_id: number;
+  old_index: string | null;
+  new_index: string;
+  reason: string;
+  requested_by: number;
+  requested_at: Timestamp;
+  status: Defaulted<string>;
+  decided_by: number | null;
+  decided_at: Date | null;
+  decision_note: Defaulted<string>;
+}
+
+export interface FollowupTable {
+  account_id: number;
+  followup_id: Generated<number>;
+  reading_id: number | null;
+  meter_id: number | null;
+  anomaly_code: string;
+  department: string;
+  status: Defaulted<string>;
+  opened_at: Timestamp;
+  escalated_at: Date | null;
+  closed_at: Date | null;
+  closed_by: number | null;
+  note: Defaulted<string>;
+}
+
+export interface RoleDefaultGrantTable {
+  role_code: string;
+  permission: string;
+  granted_at: Timestamp;
+}
+
+export interface RouteDownloadTable {
+  staff_id: number;
+  work_date: string;
+  device_id: string;
+  book_ids: number[];
+  downloaded_at: Timestamp;
+}
+
 export interface DB {
   setting: SettingTable;
   branch: BranchTable;
@@ -330,6 +492,19 @@ export interface DB {
   import_batch: ImportBatchTable;
   import_row_error: ImportRowErrorTable;
   import_row_key: ImportRowKeyTable;
+  calendar_day: CalendarDayTable;
+  calendar_year: CalendarYearTable;
+  anomaly_code: AnomalyCodeTable;
+  book: BookTable;
+  book_assignment: BookAssignmentTable;
+  office_workload: OfficeWorkloadTable;
+  reading_plan: ReadingPlanTable;
+  reading_plan_change: ReadingPlanChangeTable;
+  reading: ReadingTable;
+  reading_correction: ReadingCorrectionTable;
+  followup: FollowupTable;
+  route_download: RouteDownloadTable;
+  role_default_grant: RoleDefaultGrantTable;
 }
 
 export type Customer = Selectable<CustomerTable>;

@@ -113,10 +113,28 @@ export const PARAM_OFFICES: Record<string, OfficeResolver> = {
       .executeTakeFirst();
     return row ? [row.office_id] : null;
   },
+  bookId: async (db, id) => {
+    const row = await db.selectFrom('book').select('office_id').where('book_id', '=', id).executeTakeFirst();
+    return row ? [row.office_id] : null;
+  },
+  changeId: async (db, id) => {
+    const row = await db
+      .selectFrom('reading_plan_change as c')
+      .innerJoin('book as b', 'b.book_id', 'c.book_id')
+      .select('b.office_id')
+      .where('c.change_id', '=', id)
+      .executeTakeFirst();
+    return row ? [row.office_id] : null;
+  },
 };
 
 /** Parameters that are sub-ids within an account (checked by the account) or not office-owned. */
 export const UNSCOPED_PARAMS = new Set([
+  'readingId',
+  'correctionId',
+  'followupId',
+  'day',
+  'year',
   'contactId',
   'addressId',
   'servicePointId',

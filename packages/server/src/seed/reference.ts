@@ -81,12 +81,13 @@ export const DEFAULT_USAGE_TYPES = [
 
 /**
  * Reference data every installation needs: the built-in roles with their default permissions
- * and the usage types. Only missing rows are inserted, so admins' changes survive restarts.
+ * and the usage types. Only missing rows are inserted, and each default permission is granted
+ * once, so admins' changes survive restarts and upgrades.
  */
 export async function ensureReferenceData(db: Kysely<DB>): Promise<void> {
   await db.transaction().execute(async (trx) => {
     for (const role of DEFAULT_ROLES) {
-      const inserted = await trx
+      await trx
         .insertInto('role')
         .values({
           role_code: role.code,
@@ -96,11 +97,23 @@ export async function ensureReferenceData(db: Kysely<DB>): Promise<void> {
           builtin: true,
         })
         .onConflict((oc) => oc.column('role_code').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
+        .execute();
+      // Default permissions not granted before (new roles, or defaults added by an upgrade).
+      const granted = await trx
+        .selectFrom('role_default_grant')
+        .select('permission')
+        .where('role_code', '=', role.code)
+        .execute();
+      const missing = role.permissions.filter((p) => !granted.some((g) => g.permission === p));
+      if (missing.length) {
         await trx
           .insertInto('role_permission')
-          .values(role.permissions.map((permission) => ({ role_code: role.code, permission })))
+          .values(missing.map((permission) => ({ role_code: role.code, permission })))
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+        await trx
+          .insertInto('role_default_grant')
+          .values(missing.map((permission) => ({ role_code: role.code, permission })))
           .execute();
       }
     }

@@ -6,13 +6,16 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { type App, buildApp } from '../app.ts';
+import { ensureCalendar } from '../calendar/ensure.ts';
 import { loadConfig, type ServerConfig } from '../config.ts';
 import { type EmbeddedDatabase, startEmbedded } from '../db/embedded.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pg.ts';
 import type { DB } from '../db/schema.ts';
+import { seedDemoBooks } from '../seed/books.ts';
 import { seedCustomers } from '../seed/customers.ts';
 import { DEMO_PASSWORD, seedDemoOrganisation } from '../seed/org.ts';
+import { seedDemoReadings } from '../seed/readings.ts';
 import { ensureReferenceData } from '../seed/reference.ts';
 
 /**
@@ -55,6 +58,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await migrate(pool);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   await ensureReferenceData(db);
+  await ensureCalendar(db);
   return {
     url: url.toString(),
     pool,
@@ -89,17 +93,27 @@ export interface TestApp extends TestDatabase {
 
 /** A full app on a fresh database with the demo organisation and `customers` demo customers. */
 export async function createTestApp(
-  opts: { customers?: number; config?: Partial<ServerConfig> } = {},
+  opts: {
+    customers?: number;
+    /** Also seed the demo books, routes, plan and reading history for those customers. */
+    metering?: boolean;
+    config?: Partial<ServerConfig>;
+  } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   await seedDemoOrganisation(database.db);
   if (opts.customers) await seedCustomers(database.pool, { customers: opts.customers });
+  if (opts.customers && opts.metering) {
+    await seedDemoBooks(database.pool);
+    await seedDemoReadings(database.pool);
+  }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'meterline-data-'));
   const config = loadConfig({
     dataDir,
     logLevel: 'warn',
     databaseUrl: database.url,
     webDir: '/nonexistent',
+    fieldDir: '/nonexistent',
     ...opts.config,
   });
   const built = await buildApp(database.db, config);

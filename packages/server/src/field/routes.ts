@@ -1,0 +1,5 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../platform/context.ts';
+
+/** Routes of this area: see docs/reading.md. */
+export async function fieldRoutes(_app: FastifyInstance, _deps: AppDeps) {}
