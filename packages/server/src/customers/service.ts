@@ -17,6 +17,7 @@ import { type Caller, type RequestContext, requireCaller } from '../platform/con
 import { fieldError, forbidden, notFound, versionConflict } from '../platform/errors.ts';
 import { loadSettings } from '../platform/settings.ts';
 import { refreshSearchKeys } from './repository.ts';
+import { addressRow, contactRow, customerRow, meterRow, servicePointRow } from './rows.ts';
 import type {
   addressInput,
   blacklistBody,
@@ -99,29 +100,7 @@ export class CustomerService {
       ).rows[0]!;
       const customerCode = body.customerCode || `${office.code}${String(accountId).padStart(8, '0')}`;
       await this.claimCustomerCode(trx, customerCode, accountId);
-      const customer = {
-        account_id: accountId,
-        office_id: body.officeId,
-        customer_code: customerCode,
-        kind: body.kind,
-        name: body.name,
-        id_card_no: body.kind === 'person' ? (body.idCardNo ?? null) : null,
-        credit_code: body.kind === 'organisation' ? (body.creditCode ?? null) : null,
-        bank_name: body.bankName,
-        bank_account: body.bankAccount,
-        utility: body.utility,
-        state: body.state,
-        connected_on: body.connectedOn,
-        large_user: body.largeUser,
-        notice_delivery: body.noticeDelivery,
-        remarks: body.remarks,
-        low_income: body.lowIncome !== null,
-        low_income_reduction_m3: body.lowIncome?.reductionM3 ?? '0',
-        low_income_cert_no: body.lowIncome?.certNo ?? '',
-        low_income_valid_until: body.lowIncome?.validUntil ?? null,
-        created_by: caller.staffId,
-        updated_by: caller.staffId,
-      };
+      const customer = customerRow(accountId, customerCode, body, caller.staffId);
       await trx.insertInto('customer').values(customer).execute();
       const contacts = this.withOnePrimary(body.contacts);
       for (const c of contacts) {
@@ -959,66 +938,4 @@ async function childRow<T extends ChildTable>(
     .executeTakeFirst();
   if (!row) throw notFound(table.replace('_', ' '), id);
   return row as unknown as Selectable<DB[T]>;
-}
-
-function contactRow(accountId: number, c: z.infer<typeof contactInput>) {
-  return {
-    account_id: accountId,
-    name: c.name,
-    relation: c.relation,
-    phone: c.phone,
-    is_primary: c.isPrimary,
-    remarks: c.remarks,
-  };
-}
-
-function addressRow(accountId: number, a: z.infer<typeof addressInput>) {
-  return {
-    account_id: accountId,
-    kind: a.kind,
-    district: a.district,
-    community: a.community,
-    building: a.building,
-    unit: a.unit,
-    door: a.door,
-    detail: a.detail,
-    floor: a.floor,
-  };
-}
-
-function servicePointRow(
-  accountId: number,
-  addressId: number,
-  sp: Omit<z.infer<typeof servicePointInput>, 'addressId'>,
-) {
-  return {
-    account_id: accountId,
-    address_id: addressId,
-    usage_type_code: sp.usageTypeCode,
-    description: sp.description,
-    meter_location: sp.meterLocation,
-    meter_box_no: sp.meterBoxNo,
-    resettlement: sp.resettlement,
-  };
-}
-
-function meterRow(m: Omit<MeterInput, 'servicePointId'>) {
-  return {
-    meter_no: m.meterNo,
-    caliber_dn: m.caliberDn,
-    flow_rating_m3h: m.flowRatingM3h,
-    make: m.make,
-    model: m.model,
-    install_date: m.installDate,
-    seal_no: m.sealNo,
-    direction: m.direction,
-    regulator_box: m.regulatorBox,
-    mounting: m.mounting,
-    role: m.role,
-    master_meter_no: m.masterMeterNo,
-    ic_card: m.icCard,
-    ic_card_no: m.icCardNo,
-    dial_digits: m.dialDigits,
-    initial_index: m.initialIndex,
-  };
 }

@@ -1,5 +1,6 @@
 import { customerSearchKey } from '@meterline/domain';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { addressRow, contactRow, customerRow, meterRow, servicePointRow } from '../customers/rows.ts';
 import type { DB } from '../db/schema.ts';
 import type { HeaderMap } from './columns.ts';
 import { importMessages } from './messages.ts';
@@ -185,25 +186,7 @@ async function insertNewRows(trx: Tx, batch: BatchInfo, rows: NewRow[]): Promise
   });
 
   const customers = prepared.map(({ b, state, accountId, customerCode }) => ({
-    account_id: accountId,
-    office_id: batch.officeId,
-    customer_code: customerCode,
-    kind: b.kind,
-    name: b.name,
-    id_card_no: b.kind === 'person' ? (b.idCardNo ?? null) : null,
-    credit_code: b.kind === 'organisation' ? (b.creditCode ?? null) : null,
-    bank_name: b.bankName,
-    bank_account: b.bankAccount,
-    utility: b.utility,
-    state,
-    connected_on: b.connectedOn,
-    large_user: b.largeUser,
-    notice_delivery: b.noticeDelivery,
-    remarks: b.remarks,
-    low_income: b.lowIncome !== null,
-    low_income_reduction_m3: b.lowIncome?.reductionM3 ?? '0',
-    low_income_cert_no: b.lowIncome?.certNo ?? '',
-    low_income_valid_until: b.lowIncome?.validUntil ?? null,
+    ...customerRow(accountId, customerCode, { ...b, officeId: batch.officeId, state }, batch.staffId),
     // The same key refreshSearchKeys computes from the stored rows.
     search_key: customerSearchKey({
       name: b.name,
@@ -214,8 +197,6 @@ async function insertNewRows(trx: Tx, batch: BatchInfo, rows: NewRow[]): Promise
       meterNos: b.meter ? [b.meter.meterNo] : [],
       addresses: [b.address],
     }),
-    created_by: batch.staffId,
-    updated_by: batch.staffId,
   }));
   await inBatches(customers, 25, (part) => trx.insertInto('customer').values(part).execute());
   await inBatches(prepared, 2, (part) =>
@@ -224,35 +205,14 @@ async function insertNewRows(trx: Tx, batch: BatchInfo, rows: NewRow[]): Promise
       .values(part.map((p) => ({ customer_code: p.customerCode, account_id: p.accountId })))
       .execute(),
   );
-  const contacts = prepared.flatMap(({ b, accountId }) =>
-    b.contacts.map((c) => ({
-      account_id: accountId,
-      name: c.name,
-      relation: c.relation,
-      phone: c.phone,
-      is_primary: c.isPrimary,
-      remarks: c.remarks,
-    })),
-  );
+  const contacts = prepared.flatMap(({ b, accountId }) => b.contacts.map((c) => contactRow(accountId, c)));
   await inBatches(contacts, 6, (part) => trx.insertInto('contact').values(part).execute());
 
   const addressIds = new Map<number, number>();
   await inBatches(prepared, 9, async (part) => {
     const out = await trx
       .insertInto('address')
-      .values(
-        part.map(({ b, accountId }) => ({
-          account_id: accountId,
-          kind: b.address.kind,
-          district: b.address.district,
-          community: b.address.community,
-          building: b.address.building,
-          unit: b.address.unit,
-          door: b.address.door,
-          detail: b.address.detail,
-          floor: b.address.floor,
-        })),
-      )
+      .values(part.map(({ b, accountId }) => addressRow(accountId, b.address)))
       .returning(['account_id', 'address_id'])
       .execute();
     for (const a of out) addressIds.set(a.account_id, a.address_id);
@@ -263,15 +223,9 @@ async function insertNewRows(trx: Tx, batch: BatchInfo, rows: NewRow[]): Promise
     const out = await trx
       .insertInto('service_point')
       .values(
-        part.map(({ b, accountId }) => ({
-          account_id: accountId,
-          address_id: addressIds.get(accountId)!,
-          usage_type_code: b.servicePoint.usageTypeCode,
-          description: b.servicePoint.description,
-          meter_location: b.servicePoint.meterLocation,
-          meter_box_no: b.servicePoint.meterBoxNo,
-          resettlement: b.servicePoint.resettlement,
-        })),
+        part.map(({ b, accountId }) =>
+          servicePointRow(accountId, addressIds.get(accountId)!, b.servicePoint),
+        ),
       )
       .returning(['account_id', 'service_point_id'])
       .execute();
@@ -285,27 +239,11 @@ async function insertNewRows(trx: Tx, batch: BatchInfo, rows: NewRow[]): Promise
       .insertInto('meter')
       .values(
         part.map(({ b, accountId }) => {
-          const m = b.meter!;
           return {
+            ...meterRow(b.meter!),
             account_id: accountId,
             service_point_id: servicePointIds.get(accountId)!,
             utility: b.utility,
-            meter_no: m.meterNo,
-            caliber_dn: m.caliberDn,
-            flow_rating_m3h: m.flowRatingM3h,
-            make: m.make,
-            model: m.model,
-            install_date: m.installDate,
-            seal_no: m.sealNo,
-            direction: m.direction,
-            regulator_box: m.regulatorBox,
-            mounting: m.mounting,
-            role: m.role,
-            master_meter_no: m.masterMeterNo,
-            ic_card: m.icCard,
-            ic_card_no: m.icCardNo,
-            dial_digits: m.dialDigits,
-            initial_index: m.initialIndex,
           };
         }),
       )
