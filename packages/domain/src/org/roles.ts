@@ -122,6 +122,7 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
       'staff.read',
       'reading.review',
       'reading.approve',
+      'reading.correct',
     ],
   },
   {

@@ -135,6 +135,14 @@ export const MESSAGES = {
     'zh-CN': '总表不能挂在另一块总表下',
     en: 'A master meter cannot sit behind another master meter',
   },
+  TIME_OF_DAY: {
+    'zh-CN': '时间格式应为 HH:MM，例如 08:30',
+    en: 'A time of day is written HH:MM, e.g. 08:30',
+  },
+  NOT_A_READING_MONTH: {
+    'zh-CN': '该册本（{zone}区）本月不抄表，无需估表',
+    en: 'This book (zone {zone}) is not read this month; there is nothing to estimate',
+  },
   ROLE_UNKNOWN: { 'zh-CN': '角色不存在', en: 'Unknown role' },
   PERMISSION_UNKNOWN: { 'zh-CN': '权限不存在', en: 'Unknown permission' },
 } satisfies Record<string, Bilingual>;

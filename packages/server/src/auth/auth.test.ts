@@ -122,6 +122,22 @@ describe('sign-in', () => {
     });
   });
 
+  it('time-of-day settings must be HH:MM', async () => {
+    const bad = await t.as('admin')({
+      method: 'PUT',
+      url: '/api/settings/reading.dayStart',
+      payload: { value: '8.30', effectiveFrom: '2020-01-01' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.fields[0]).toMatchObject({ path: 'value', code: 'TIME_OF_DAY' });
+    const ok = await t.as('admin')({
+      method: 'PUT',
+      url: '/api/settings/reading.dayStart',
+      payload: { value: '08:00', effectiveFrom: '2020-01-01' },
+    });
+    expect(ok.statusCode).toBe(200);
+  });
+
   it('logout ends the session', async () => {
     const cookie = await t.login('analyst');
     const out = await t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie } });

@@ -22,13 +22,20 @@ export async function metaRoutes(app: FastifyInstance, { db }: AppDeps) {
       schema: { tags: ['meta'], summary: 'Code lists: states, transitions, usage types, meter attributes' },
     },
     async () => {
-      const [usageTypes, settings] = await Promise.all([
+      const [usageTypes, anomalyCodes, settings] = await Promise.all([
         db
           .selectFrom('usage_type')
           .selectAll()
           .where('active', '=', true)
           .orderBy('utility')
           .orderBy('sort_order')
+          .execute(),
+        db
+          .selectFrom('anomaly_code')
+          .selectAll()
+          .where('active', '=', true)
+          .orderBy('sort_order')
+          .orderBy('code')
           .execute(),
         loadSettings(db),
       ]);
@@ -44,6 +51,7 @@ export async function metaRoutes(app: FastifyInstance, { db }: AppDeps) {
         directions: METER_DIRECTIONS,
         permissions: PERMISSIONS.map((p) => ({ code: p, label: PERMISSION_LABELS[p] })),
         usageTypes,
+        anomalyCodes,
         icCardAboveFloor: settings['meter.icCardAboveFloor'],
         defaultLowIncomeReductionM3: settings['lowIncome.defaultReductionM3'],
         documentMaxBytes: settings['documents.maxBytes'],

@@ -11,6 +11,9 @@ import { hashPassword } from '../platform/passwords.ts';
 import { invalidateSettings, loadSettings } from '../platform/settings.ts';
 import { id, isoDate, paging, phone, requiredText, text } from '../platform/zod.ts';
 
+/** Settings that hold a time of day, HH:MM. */
+const TIME_OF_DAY_SETTINGS = new Set(['reading.dayStart', 'reading.uploadBy']);
+
 const code = requiredText(20).refine((v) => /^[0-9A-Za-z_-]+$/.test(v), { params: { code: 'CODE_CHARS' } });
 
 const taken = (
@@ -698,6 +701,9 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
         (request.body.value < 0 || !Number.isFinite(request.body.value))
       ) {
         throw fieldError('value', 'SETTING_TYPE');
+      }
+      if (TIME_OF_DAY_SETTINGS.has(key) && !/^([01]\d|2[0-3]):[0-5]\d$/.test(String(request.body.value))) {
+        throw fieldError('value', 'TIME_OF_DAY');
       }
       const caller = requireCaller(request.ctx);
       await db.transaction().execute(async (trx) => {

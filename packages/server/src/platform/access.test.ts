@@ -1,6 +1,7 @@
 import { PERMISSIONS } from '@meterline/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
+import { multipart } from '../testing/multipart.ts';
 import { hashPassword } from './passwords.ts';
 
 /**
@@ -16,6 +17,8 @@ let officeA: number;
 let officeB: number;
 /** Ids of office A's things, by path parameter. */
 const ids: Record<string, number | string> = {};
+/** A meter of office A, for the writes that name meters rather than offices. */
+let meterA: { account_id: number; meter_id: number; meter_no: string };
 
 /** Routes that carry no office data (or only the caller's own). */
 const NO_OFFICE_DATA = new Set([
@@ -27,7 +30,11 @@ const NO_OFFICE_DATA = new Set([
   'GET /api/offices',
   'GET /api/roles',
   'GET /api/imports/template',
+  'GET /api/calendar',
 ]);
+
+/** Lists that need more than paging to answer (added to the unfiltered request). */
+const LIST_QUERY: Record<string, string> = { 'GET /api/field/route': '&date=2026-10-08&deviceId=x' };
 
 /** Organisation-wide data: an office-scoped role gets 403 whatever its permissions. */
 const ORG_WIDE_EXPECTED = [
@@ -39,6 +46,8 @@ const ORG_WIDE_EXPECTED = [
   'PUT /api/roles/:roleCode',
   'GET /api/settings',
   'PUT /api/settings/:key',
+  'PUT /api/calendar/days/:day',
+  'POST /api/calendar/years/:year/reload',
 ];
 
 beforeAll(async () => {
@@ -176,6 +185,102 @@ beforeAll(async () => {
     .returning('import_id')
     .executeTakeFirstOrThrow();
   ids.importId = batch.import_id;
+  // Reading: a book of each office (A's with a plan and a change), the calendar's day and year.
+  const bookOf = async (officeId: number, code: string) =>
+    (
+      await t.db
+        .insertInto('book')
+        .values({ office_id: officeId, code, name: code, zone: 'C', reader_since: '2025-01-01' })
+        .returning('book_id')
+        .executeTakeFirstOrThrow()
+    ).book_id;
+  ids.bookId = await bookOf(officeA, 'A-C01');
+  await bookOf(officeB, 'B-C01');
+  await t.db
+    .insertInto('reading_plan')
+    .values({ book_id: ids.bookId, period: '2026-10', planned_on: '2026-10-08', original_on: '2026-10-08' })
+    .execute();
+  ids.changeId = (
+    await t.db
+      .insertInto('reading_plan_change')
+      .values({
+        book_id: ids.bookId,
+        period: '2026-10',
+        from_date: '2026-10-08',
+        to_date: '2026-10-09',
+        reason: 'x',
+        requested_by: clerkA.staff_id,
+      })
+      .returning('change_id')
+      .executeTakeFirstOrThrow()
+  ).change_id;
+  ids.day = '2026-10-01';
+  ids.year = 2026;
+  // Readings: per office a reading in review (read today), a correction and a stuck-meter follow-up.
+  const readingOf = async (office: number, readerName: string) => {
+    const m = await t.db
+      .selectFrom('meter as m')
+      .innerJoin('customer as c', 'c.account_id', 'm.account_id')
+      .select(['m.account_id', 'm.meter_id', 'm.meter_no'])
+      .where('c.office_id', '=', office)
+      .orderBy('m.account_id')
+      .executeTakeFirstOrThrow();
+    const reader = await t.db
+      .selectFrom('staff')
+      .select('staff_id')
+      .where('username', '=', readerName)
+      .executeTakeFirstOrThrow();
+    const now = new Date();
+    const r = await t.db
+      .insertInto('reading')
+      .values({
+        account_id: m.account_id,
+        meter_id: m.meter_id,
+        period: new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 7),
+        read_at: now,
+        previous_index: '10',
+        index_value: '99',
+        consumption_m3: '89',
+        kind: 'actual',
+        source: 'handheld',
+        status: 'review',
+        flags: ['HIGH'],
+        reader_id: reader.staff_id,
+      })
+      .returning('reading_id')
+      .executeTakeFirstOrThrow();
+    const x = await t.db
+      .insertInto('reading_correction')
+      .values({
+        account_id: m.account_id,
+        reading_id: r.reading_id,
+        old_index: '99',
+        new_index: '98',
+        reason: 'x',
+        requested_by: clerkA.staff_id,
+      })
+      .returning('correction_id')
+      .executeTakeFirstOrThrow();
+    const f = await t.db
+      .insertInto('followup')
+      .values({
+        account_id: m.account_id,
+        meter_id: m.meter_id,
+        reading_id: r.reading_id,
+        anomaly_code: 'stopped',
+        department: 'repair',
+        opened_at: '2026-01-01T00:00:00Z',
+      })
+      .returning('followup_id')
+      .executeTakeFirstOrThrow();
+    return { meter: m, readingId: r.reading_id, correctionId: x.correction_id, followupId: f.followup_id };
+  };
+  const readingA = await readingOf(officeA, 'reader');
+  await readingOf(officeB, 'reader3');
+  meterA = readingA.meter;
+  ids.readingId = readingA.readingId;
+  ids.correctionId = readingA.correctionId;
+  ids.followupId = readingA.followupId;
 });
 
 afterAll(async () => {
@@ -213,7 +318,7 @@ describe('office scope on every route', () => {
         expect(res.statusCode, name).toBe(403);
         continue;
       }
-      if (/:(accountId|staffId|officeId|importId)\b/.test(route.url)) {
+      if (/:(accountId|staffId|officeId|importId|bookId|changeId)\b/.test(route.url)) {
         const res = await asB({ method: route.method, url, payload: {} });
         expect(res.statusCode, `${name} → ${res.body}`).toBe(404);
         continue;
@@ -226,13 +331,47 @@ describe('office scope on every route', () => {
           payload: { officeId: officeA, officeIds: [officeA] },
         });
         expect(res.statusCode, `${name} → ${res.body}`).toBe(403);
+        // Writes that name meters or books instead of an office: office A's are refused all the same.
+        if (name === 'POST /api/field/readings') {
+          const reading = {
+            clientId: 'scope-a',
+            accountId: meterA.account_id,
+            meterId: meterA.meter_id,
+            index: '1',
+          };
+          const rows = await asB({
+            method: 'POST',
+            url,
+            payload: {
+              deviceId: 'x',
+              readings: [{ ...reading, readAt: new Date().toISOString(), anomalyCodes: [] }],
+            },
+          });
+          expect(rows.json().results[0].outcome, name).toBe('rejected');
+        }
+        if (name === 'POST /api/readings/bulk') {
+          const file = multipart(
+            {},
+            {
+              name: 'a.csv',
+              type: 'text/csv',
+              content: `meter_no,read_at,index\n${meterA.meter_no},2026-01-01T08:00:00+08:00,1\n`,
+            },
+          );
+          const rows = await asB({ method: 'POST', url: `${url}?officeId=${officeB}`, ...file });
+          expect(rows.json(), name).toMatchObject({ rows: 1, rejected: 1 });
+        }
+        if (name === 'POST /api/readings/estimate') {
+          const book = await asB({ method: 'POST', url, payload: { bookId: ids.bookId, period: '2026-10' } });
+          expect(book.statusCode, name).toBe(404);
+        }
         continue;
       }
       // Lists: asking for office A by filter is refused…
       const filtered = await asB({ method: 'GET', url: `${url}?officeId=${officeA}` });
       expect(filtered.statusCode, name).toBe(403);
       // …and the unfiltered list holds nothing of office A (checked per list below).
-      const res = await asB({ method: 'GET', url: `${url}?pageSize=100` });
+      const res = await asB({ method: 'GET', url: `${url}?pageSize=100${LIST_QUERY[name] ?? ''}` });
       expect(res.statusCode, name).toBe(200);
       const body = res.json();
       switch (name) {
@@ -254,6 +393,37 @@ describe('office scope on every route', () => {
         case 'GET /api/stats/customers':
           expect(body.totals.customers).toBeGreaterThan(0);
           for (const item of body.byOfficeState) expect(item.officeId).toBe(officeB);
+          break;
+        case 'GET /api/books':
+        case 'GET /api/reading-plan':
+        case 'GET /api/reading-plan/changes':
+          for (const item of body) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/workload':
+          for (const reader of body.readers) expect(reader.officeIds, name).toEqual([officeB]);
+          for (const book of [
+            ...body.readers.flatMap((r: { books: unknown[] }) => r.books),
+            ...body.unassigned,
+          ])
+            expect(book.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/readings/review':
+        case 'GET /api/readings/stuck-meters':
+        case 'GET /api/followups':
+        case 'GET /api/corrections':
+          expect(body.items.length, name).toBeGreaterThan(0);
+          for (const item of body.items) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/readings/day-monitor':
+          expect(body.readers.length, name).toBeGreaterThan(0);
+          for (const item of body.readers) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/readings/stats':
+          for (const item of [...body.byOffice, ...body.byBook, ...body.byReader])
+            expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/field/route':
+          for (const m of body.meters) expect(await officeOf(m.accountId), name).toBe(officeB);
           break;
         case 'GET /api/imports':
           for (const item of body.items ?? body) expect(item.office_id ?? item.officeId).toBe(officeB);

@@ -61,7 +61,8 @@ export async function audit(
     .insertInto('audit_log')
     .values({
       staff_id: entry.staffId ?? ctx.caller?.staffId ?? null,
-      office_id: entry.officeId ?? ctx.caller?.homeOfficeId ?? null,
+      // An explicit null marks organisation-wide data (the calendar, roles); absent means the caller's office.
+      office_id: entry.officeId !== undefined ? entry.officeId : (ctx.caller?.homeOfficeId ?? null),
       account_id: entry.accountId ?? null,
       entity_type: entry.entityType,
       entity_id: String(entry.entityId),

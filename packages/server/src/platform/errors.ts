@@ -16,9 +16,25 @@ const STATUS_BY_CODE: Record<string, number> = {
   USERNAME_TAKEN: 409,
   OFFICE_CODE_TAKEN: 409,
   BRANCH_CODE_TAKEN: 409,
+  BOOK_CODE_TAKEN: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   STATE_TRANSITION_NOT_ALLOWED: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UPLOAD_FIRST: 409,
+  READING_NOT_IN_REVIEW: 409,
+  CONSUMPTION_UNKNOWN: 409,
+  READING_NOT_CORRECTABLE: 409,
+  CORRECTION_PENDING: 409,
+  CORRECTION_NOT_PENDING: 409,
+  CORRECTION_BREAKS_NEXT: 409,
+  FOLLOWUP_CLOSED: 409,
+  SELF_APPROVAL: 403,
+};
+
+/** Data of an error that its reply carries besides code and message (for clients that act on it). */
+const EXPOSED_DATA: Record<string, readonly string[]> = {
+  // The handheld lists the meters still to be done.
+  UPLOAD_FIRST: ['workDate', 'meters'],
 };
 
 export function statusFor(code: string): number {
@@ -84,8 +100,14 @@ export interface ErrorBody {
 
 export function errorBody(error: DomainError, lang: Lang): ErrorBody {
   const fields = error.fieldErrorsIn(lang);
+  const exposed = Object.fromEntries((EXPOSED_DATA[error.code] ?? []).map((k) => [k, error.data[k]]));
   return {
-    error: { code: error.code, message: error.messageIn(lang), ...(fields.length ? { fields } : {}) },
+    error: {
+      code: error.code,
+      message: error.messageIn(lang),
+      ...exposed,
+      ...(fields.length ? { fields } : {}),
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { DEFAULT_ROLES } from '@meterline/domain';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
+import { ensureAnomalyCodes } from './anomalies.ts';
 
 /** Usage types (用水性质 / 用气性质) a new installation starts with; admins add their own. */
 export const DEFAULT_USAGE_TYPES = [
@@ -123,4 +124,5 @@ export async function ensureReferenceData(db: Kysely<DB>): Promise<void> {
       .onConflict((oc) => oc.column('code').doNothing())
       .execute();
   });
+  await ensureAnomalyCodes(db);
 }
