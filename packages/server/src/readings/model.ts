@@ -1,0 +1,360 @@
+import {
+  CUSTOMER_STATES,
+  type CustomerState,
+  checkReading,
+  DEFAULT_READING_THRESHOLDS,
+  type Estimate,
+  estimateConsumption,
+  isReadingMonth,
+  isToRead,
+  type PastPeriod,
+  type ReadingThresholds,
+  type Settings,
+  visitForced,
+  ZONES,
+  type Zone,
+} from '@meterline/domain';
+
+/**
+ * How the server applies the reading rules of packages/domain to stored data: which customers are
+ * to be read (isToRead, as an SQL condition), a meter's history as the estimator wants it, the
+ * register position after a reading, and the decision on one incoming reading (checkReading,
+ * estimateConsumption, visitForced). No rule is restated here; only data is shaped for the rules.
+ */
+
+// ------------------------------------------------------------------ time in China
+
+const CHINA_OFFSET_MS = 8 * 3600_000;
+const DAY_MS = 86_400_000;
+
+/** The calendar day in China of an instant, YYYY-MM-DD. */
+export function chinaDate(at: Date): string {
+  return new Date(at.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** The reading period (YYYY-MM) of an instant: the month in China. */
+export function periodOf(at: Date): string {
+  return chinaDate(at).slice(0, 7);
+}
+
+/** Midnight in China at the start of a day, as an instant. */
+export function chinaDayStart(day: string): Date {
+  return new Date(Date.parse(`${day}T00:00:00Z`) - CHINA_OFFSET_MS);
+}
+
+/** A time of day in China (HH:MM) on a day, as an instant. */
+export function chinaTime(day: string, hhmm: string): Date {
+  return new Date(Date.parse(`${day}T${hhmm}:00Z`) - CHINA_OFFSET_MS);
+}
+
+/** An ISO 8601 time; without an offset it is China time (the handheld's local time). */
+export function parseReadAt(text: string): Date | null {
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(Z|[+-]\d{2}:?\d{2})?$/.exec(
+    text.trim(),
+  );
+  if (!m) return null;
+  const iso = `${m[1]}T${m[2]}${m[3] ?? '+08:00'}`;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return null;
+  const date = new Date(ms);
+  // Date.parse rolls 2026-02-30 over into March: refuse days that do not exist.
+  if (m[3] === undefined && periodOf(date) !== m[1]!.slice(0, 7)) return null;
+  return date;
+}
+
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+}
+
+/** The month before (delta −1) or after a YYYY-MM month. */
+export function addMonths(month: string, delta: number): string {
+  const [y, m] = month.split('-').map(Number);
+  const total = y! * 12 + (m! - 1) + delta;
+  return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}`;
+}
+
+// ------------------------------------------------------------------ customers to read
+
+/**
+ * The customer states isToRead reads, found by asking the rule itself (every state, connected long
+ * ago): the SQL below filters on exactly these, so the rule keeps living in one place.
+ */
+export const STATES_TO_READ: readonly CustomerState[] = CUSTOMER_STATES.filter((state) =>
+  isToRead({ state, connectedOn: '0001-01-01' }, '9999-12'),
+);
+
+/**
+ * isToRead's connection condition as SQL on a `connected_on` column: connected before the month
+ * began (a customer connected this month is not read yet). `connectedBefore(month)` is the bound.
+ */
+export function connectedBefore(month: string): string {
+  return `${month}-01`;
+}
+
+/** The zone letters whose books are read in a month (isReadingMonth), e.g. ['0', 'A', 'C']. */
+export function zonesReadIn(month: string): Zone[] {
+  const m = Number(month.slice(5, 7));
+  return ZONES.filter((zone) => isReadingMonth(zone, m));
+}
+
+// ------------------------------------------------------------------ thresholds
+
+export interface ReadingRules {
+  thresholds: ReadingThresholds;
+  maxConsecutiveEstimates: number;
+  faultEscalationDays: number;
+  dayStart: string;
+  uploadBy: string;
+}
+
+export function readingRules(settings: Settings): ReadingRules {
+  return {
+    thresholds: {
+      ...DEFAULT_READING_THRESHOLDS,
+      highFactor: settings['reading.highFactor'],
+      lowFactor: settings['reading.lowFactor'],
+      minExpectedM3: settings['reading.minExpectedM3'],
+    },
+    maxConsecutiveEstimates: settings['reading.maxConsecutiveEstimates'],
+    faultEscalationDays: settings['reading.faultEscalationDays'],
+    dayStart: settings['reading.dayStart'],
+    uploadBy: settings['reading.uploadBy'],
+  };
+}
+
+// ------------------------------------------------------------------ indexes
+
+/** Digits of an index: at most 9 before the point (NUMERIC(12, 3)) and 3 after. */
+export const INDEX_PATTERN = /^\d{1,9}(\.\d{1,3})?$/;
+
+/**
+ * Indexes and volumes are NUMERIC(12, 3): exact as whole thousandths of a m³. The rules do their
+ * own decimal arithmetic; the server only adds, compares and wraps, in these units.
+ */
+export function toMilli(value: string | number): bigint {
+  const text = String(value).trim();
+  const m = /^(-?)(\d+)(?:\.(\d{0,3})\d*)?$/.exec(text);
+  if (!m) throw new Error(`not a decimal: ${text}`);
+  const milli = BigInt(m[2]!) * 1000n + BigInt((m[3] ?? '').padEnd(3, '0'));
+  return m[1] ? -milli : milli;
+}
+
+export function fromMilli(milli: bigint): string {
+  const sign = milli < 0n ? '-' : '';
+  const abs = milli < 0n ? -milli : milli;
+  return `${sign}${abs / 1000n}.${String(abs % 1000n).padStart(3, '0')}`;
+}
+
+/** 10^digits in thousandths: the register rolls over there. */
+function registerTop(dialDigits: number): bigint {
+  return 10n ** BigInt(dialDigits) * 1000n;
+}
+
+/** A stored index as people read it: '1234.000' → '1234', '12.500' → '12.5'. */
+export function showIndex(value: string | null): string | null {
+  if (value === null) return null;
+  return fromMilli(toMilli(value)).replace(/\.?0+$/, '');
+}
+
+/**
+ * Where the register stands after a reading: the index read, or for an estimate the previous index
+ * plus the estimated volume (wrapped at the dial's top). The next reading's consumption is counted
+ * from here, so estimated volumes are billed once and the next actual reading settles the rest.
+ */
+export function registerAfter(
+  r: { kind: string; indexValue: string | null; previousIndex: string; consumptionM3: string | null },
+  dialDigits: number,
+): string {
+  if (r.kind === 'actual' && r.indexValue !== null) return fromMilli(toMilli(r.indexValue));
+  return fromMilli((toMilli(r.previousIndex) + toMilli(r.consumptionM3 ?? '0')) % registerTop(dialDigits));
+}
+
+// ------------------------------------------------------------------ a meter's history
+
+/** One accepted reading of a meter, newest first in MeterHistory.readings. */
+export interface PastReading {
+  readingId: number;
+  readAt: Date;
+  kind: 'actual' | 'estimated';
+  indexValue: string | null;
+  previousIndex: string;
+  consumptionM3: string | null;
+  /** The reading before it (any age), for the length of its period. */
+  previousReadAt: Date | null;
+  /** The China day of readAt and the days since the reading before, when the query worked them out. */
+  day?: string;
+  days?: number | null;
+}
+
+export interface MeterHistory {
+  dialDigits: number;
+  initialIndex: string;
+  /** Accepted readings, newest first (possibly pruned to what the rules need; see repository). */
+  readings: PastReading[];
+  /** Estimates since the last actual reading. */
+  estimatesInARow: number;
+}
+
+const dayOf = (r: PastReading) => r.day ?? chinaDate(r.readAt);
+
+/** The estimator's view of the history: one period per accepted reading whose start is known. */
+export function pastPeriods(readings: PastReading[]): PastPeriod[] {
+  const out: PastPeriod[] = [];
+  for (const r of readings) {
+    if (r.consumptionM3 === null) continue;
+    const days =
+      r.days !== undefined
+        ? r.days
+        : r.previousReadAt === null
+          ? null
+          : daysBetween(chinaDate(r.previousReadAt), chinaDate(r.readAt));
+    if (days === null || days <= 0) continue;
+    out.push({
+      periodEnd: dayOf(r),
+      days,
+      consumptionM3: r.consumptionM3,
+      estimated: r.kind === 'estimated',
+    });
+  }
+  return out;
+}
+
+export interface MeterState {
+  /** Where the register stood at the last accepted reading (or the meter's initial index). */
+  previousIndex: string;
+  lastReadAt: Date | null;
+  /** estimateConsumption for a period ending at `at`, or null without usable history. */
+  expected: Estimate | null;
+  estimatesInARow: number;
+  visitForced: boolean;
+}
+
+/** The meter as a reading taken at `at` finds it. */
+export function meterStateAt(history: MeterHistory, at: Date, rules: ReadingRules): MeterState {
+  const last = history.readings[0] ?? null;
+  const previousIndex = last
+    ? registerAfter(last, history.dialDigits)
+    : fromMilli(toMilli(history.initialIndex));
+  let expected: Estimate | null = null;
+  if (last) {
+    const days = Math.max(1, daysBetween(dayOf(last), chinaDate(at)));
+    const estimate = estimateConsumption(pastPeriods(history.readings), chinaDate(at), days);
+    if (estimate.basis !== 'no_history') expected = estimate;
+  }
+  return {
+    previousIndex,
+    lastReadAt: last?.readAt ?? null,
+    expected,
+    estimatesInARow: history.estimatesInARow,
+    visitForced: visitForced(history.estimatesInARow, rules.maxConsecutiveEstimates),
+  };
+}
+
+/** After a reading is accepted, the history the next reading of the same meter sees. */
+export function withAccepted(history: MeterHistory, reading: PastReading): MeterHistory {
+  const before = history.readings[0];
+  const day = chinaDate(reading.readAt);
+  return {
+    ...history,
+    readings: [
+      {
+        ...reading,
+        previousReadAt: before?.readAt ?? null,
+        day,
+        days: before ? daysBetween(dayOf(before), day) : null,
+      },
+      ...history.readings,
+    ],
+    estimatesInARow: reading.kind === 'estimated' ? history.estimatesInARow + 1 : 0,
+  };
+}
+
+// ------------------------------------------------------------------ deciding one reading
+
+export interface AnomalyInfo {
+  code: string;
+  nameZh: string;
+  nameEn: string;
+  department: string;
+  preventsReading: boolean;
+  meterFault: boolean;
+}
+
+export interface IncomingReading {
+  /** null: no index could be read (an anomaly that prevents reading must say why). */
+  index: string | null;
+  readAt: Date;
+  anomalyCodes: string[];
+}
+
+export type Decision =
+  | {
+      ok: true;
+      status: 'accepted' | 'review';
+      kind: 'actual' | 'estimated';
+      previousIndex: string;
+      indexValue: string | null;
+      consumptionM3: string | null;
+      flags: string[];
+    }
+  | { ok: false; code: 'INDEX_REQUIRED' | 'INDEX_TOO_LARGE'; data: Record<string, unknown> };
+
+/**
+ * The fate of one reading against its meter's state: an index is checked (checkReading) and goes
+ * to review when a flag says so (kept as entered); no index with an anomaly that prevents reading
+ * becomes an estimate (estimateConsumption), unless too many estimates in a row force a visit, in
+ * which case it waits in review.
+ */
+export function decideReading(
+  reading: IncomingReading,
+  history: MeterHistory,
+  anomalies: ReadonlyMap<string, AnomalyInfo>,
+  rules: ReadingRules,
+): Decision {
+  const state = meterStateAt(history, reading.readAt, rules);
+  if (reading.index === null) {
+    const noAccess = reading.anomalyCodes.some((c) => anomalies.get(c)?.preventsReading);
+    if (!noAccess) return { ok: false, code: 'INDEX_REQUIRED', data: {} };
+    const consumption = state.expected?.consumptionM3 ?? '0.000';
+    return {
+      ok: true,
+      status: state.visitForced ? 'review' : 'accepted',
+      kind: 'estimated',
+      previousIndex: state.previousIndex,
+      indexValue: null,
+      consumptionM3: consumption,
+      flags: state.visitForced ? ['VISIT_FORCED'] : [],
+    };
+  }
+  if (toMilli(reading.index) >= registerTop(history.dialDigits)) {
+    return { ok: false, code: 'INDEX_TOO_LARGE', data: { dialDigits: history.dialDigits } };
+  }
+  const check = checkReading(
+    {
+      previousIndex: state.previousIndex,
+      index: reading.index,
+      dialDigits: history.dialDigits,
+      expectedM3: state.expected?.consumptionM3 ?? null,
+    },
+    rules.thresholds,
+  );
+  return {
+    ok: true,
+    status: check.needsReview ? 'review' : 'accepted',
+    kind: 'actual',
+    previousIndex: state.previousIndex,
+    indexValue: fromMilli(toMilli(reading.index)),
+    consumptionM3: check.consumptionM3,
+    flags: [...check.flags],
+  };
+}
+
+/** Whether two readings of the same meter and period say the same thing (a second upload of it). */
+export function sameReading(
+  a: { kind: string; indexValue: string | null },
+  b: { kind: string; indexValue: string | null },
+): boolean {
+  if (a.indexValue === null || b.indexValue === null)
+    return a.indexValue === b.indexValue && a.kind === b.kind;
+  return toMilli(a.indexValue) === toMilli(b.indexValue);
+}
