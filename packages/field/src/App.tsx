@@ -1,0 +1,78 @@
+import { SpinLoading, TabBar } from 'antd-mobile';
+import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useAuth } from './auth/AuthContext';
+import LoginPage from './auth/LoginPage';
+import MePage from './auth/MePage';
+import { RouteIcon, SignIcon, UploadIcon, UserIcon } from './components/icons';
+import { useLive } from './components/useLive';
+import { db, getMeta } from './db';
+import MeterPage from './meter/MeterPage';
+import RoutePage from './route/RoutePage';
+import SheetPage from './route/SheetPage';
+import { useRouter } from './router';
+import OutboxPage from './sync/OutboxPage';
+import { startAutoSync } from './sync/sync';
+
+export default function App() {
+  const { me } = useAuth();
+  if (me === undefined) {
+    return (
+      <div className="center-page">
+        <SpinLoading />
+      </div>
+    );
+  }
+  if (me === null) return <LoginPage />;
+  return <SignedIn />;
+}
+
+function SignedIn() {
+  const { t } = useTranslation();
+  const { screen, go } = useRouter();
+  const username = useLive(() => getMeta<string>('username'), [], undefined);
+  const queued = useLive(
+    () =>
+      db.outbox
+        .where('status')
+        .equals('queued')
+        .filter((r) => r.username === username)
+        .count(),
+    [username],
+    0,
+  );
+  const rejected = useLive(() => db.outbox.where('status').equals('rejected').count(), [], 0);
+
+  useEffect(() => startAutoSync(), []);
+
+  const tab = screen.name === 'meter' ? 'route' : screen.name;
+  return (
+    <div className="app">
+      <main className={screen.name === 'meter' ? 'app-body no-tabs' : 'app-body'}>
+        {screen.name === 'route' && <RoutePage />}
+        {screen.name === 'meter' && <MeterPage meterKey={screen.key} />}
+        {screen.name === 'sheet' && <SheetPage />}
+        {screen.name === 'outbox' && <OutboxPage />}
+        {screen.name === 'me' && <MePage />}
+      </main>
+      {screen.name !== 'meter' && (
+        <TabBar
+          className="tab-bar"
+          activeKey={tab}
+          onChange={(key) => go({ name: key as 'route' | 'sheet' | 'outbox' | 'me' })}
+        >
+          <TabBar.Item key="route" icon={<RouteIcon />} title={t('tabs.route')} />
+          <TabBar.Item key="sheet" icon={<SignIcon />} title={t('tabs.sheet')} />
+          <TabBar.Item
+            key="outbox"
+            icon={<UploadIcon />}
+            title={t('tabs.outbox')}
+            badge={rejected > 0 ? '!' : queued > 0 ? String(queued) : undefined}
+            data-testid="tab-outbox"
+          />
+          <TabBar.Item key="me" icon={<UserIcon />} title={t('tabs.me')} />
+        </TabBar>
+      )}
+    </div>
+  );
+}
