@@ -14,6 +14,11 @@ function vendorChunk(id: string): string | undefined {
 export default defineConfig(({ mode }) => ({
   base: '/',
   plugins: [react()],
+  resolve: {
+    // Libraries hoisted to the workspace root (@dnd-kit) would otherwise find the root's React 18
+    // while the app runs React 19 from packages/web: one copy of React, this package's.
+    dedupe: ['react', 'react-dom'],
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -17,6 +17,16 @@ const OfficesPage = lazy(() => import('./org/OfficesPage'));
 const SettingsPage = lazy(() => import('./org/SettingsPage'));
 const AuditSearchPage = lazy(() => import('./audit/AuditSearchPage'));
 const ImportPage = lazy(() => import('./imports/ImportPage'));
+const BooksPage = lazy(() => import('./reading/BooksPage'));
+const BookPage = lazy(() => import('./reading/BookPage'));
+const PlanPage = lazy(() => import('./reading/PlanPage'));
+const WorkloadPage = lazy(() => import('./reading/WorkloadPage'));
+const ReviewPage = lazy(() => import('./reading/ReviewPage'));
+const FollowupsPage = lazy(() => import('./reading/FollowupsPage'));
+const CorrectionsPage = lazy(() => import('./reading/CorrectionsPage'));
+const DayMonitorPage = lazy(() => import('./reading/DayMonitorPage'));
+const StatsPage = lazy(() => import('./reading/StatsPage'));
+const CalendarAdminPage = lazy(() => import('./calendar/CalendarAdminPage'));
 
 function NotFound() {
   const { t } = useTranslation();
@@ -45,6 +55,16 @@ export default function App() {
               <Route path="blacklist" element={<BlacklistPage />} />
               <Route path="imports" element={<ImportPage />} />
               <Route path="audit" element={<AuditSearchPage />} />
+              <Route path="reading/books" element={<BooksPage />} />
+              <Route path="reading/books/:bookId" element={<BookPage />} />
+              <Route path="reading/plan" element={<PlanPage />} />
+              <Route path="reading/workload" element={<WorkloadPage />} />
+              <Route path="reading/review" element={<ReviewPage />} />
+              <Route path="reading/followups" element={<FollowupsPage />} />
+              <Route path="reading/corrections" element={<CorrectionsPage />} />
+              <Route path="reading/monitor" element={<DayMonitorPage />} />
+              <Route path="reading/stats" element={<StatsPage />} />
+              <Route path="reading/calendar" element={<CalendarAdminPage />} />
               <Route path="admin/staff" element={<StaffPage />} />
               <Route path="admin/roles" element={<RolesPage />} />
               <Route path="admin/offices" element={<OfficesPage />} />

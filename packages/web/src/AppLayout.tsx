@@ -1,10 +1,20 @@
 import {
+  AlertOutlined,
   AuditOutlined,
   BankOutlined,
   BarChartOutlined,
+  BookOutlined,
+  CalendarOutlined,
+  CheckSquareOutlined,
   CloudUploadOutlined,
+  DashboardOutlined,
+  DiffOutlined,
+  FundOutlined,
   KeyOutlined,
+  LineChartOutlined,
   LogoutOutlined,
+  ReadOutlined,
+  ScheduleOutlined,
   SearchOutlined,
   SettingOutlined,
   StopOutlined,
@@ -94,6 +104,68 @@ export default function AppLayout() {
     { key: '/imports', icon: <CloudUploadOutlined />, label: t('menu.imports'), anyOf: ['import.run'] },
     { key: '/audit', icon: <AuditOutlined />, label: t('menu.audit'), anyOf: ['audit.search'] },
     {
+      key: 'reading',
+      icon: <ReadOutlined />,
+      label: t('menu.reading'),
+      anyOf: ['reading.plan', 'reading.review', 'reading.approve', 'reading.correct', 'calendar.admin'],
+      children: [
+        {
+          key: '/reading/books',
+          icon: <BookOutlined />,
+          label: t('menu.books'),
+          anyOf: ['reading.plan', 'reading.review'],
+        },
+        {
+          key: '/reading/plan',
+          icon: <ScheduleOutlined />,
+          label: t('menu.plan'),
+          anyOf: ['reading.plan', 'reading.approve'],
+        },
+        {
+          key: '/reading/workload',
+          icon: <FundOutlined />,
+          label: t('menu.workload'),
+          anyOf: ['reading.plan', 'reading.review'],
+        },
+        {
+          key: '/reading/review',
+          icon: <CheckSquareOutlined />,
+          label: t('menu.review'),
+          anyOf: ['reading.review'],
+        },
+        {
+          key: '/reading/followups',
+          icon: <AlertOutlined />,
+          label: t('menu.followups'),
+          anyOf: ['reading.review'],
+        },
+        {
+          key: '/reading/corrections',
+          icon: <DiffOutlined />,
+          label: t('menu.corrections'),
+          anyOf: ['reading.approve', 'reading.correct'],
+        },
+        {
+          key: '/reading/monitor',
+          icon: <DashboardOutlined />,
+          label: t('menu.monitor'),
+          anyOf: ['reading.review'],
+        },
+        {
+          key: '/reading/stats',
+          icon: <LineChartOutlined />,
+          label: t('menu.stats'),
+          anyOf: ['reading.review'],
+        },
+        {
+          key: '/reading/calendar',
+          icon: <CalendarOutlined />,
+          label: t('menu.calendar'),
+          anyOf: ['calendar.admin'],
+        },
+      ],
+    },
+    {
       key: 'admin',
       icon: <SettingOutlined />,
       label: t('menu.admin'),
@@ -145,7 +217,9 @@ export default function AppLayout() {
           theme="dark"
           mode="inline"
           selectedKeys={[selected]}
-          defaultOpenKeys={selected.startsWith('/admin') ? ['admin'] : []}
+          defaultOpenKeys={
+            selected.startsWith('/admin') ? ['admin'] : selected.startsWith('/reading') ? ['reading'] : []
+          }
           items={items}
           data-testid="side-menu"
         />

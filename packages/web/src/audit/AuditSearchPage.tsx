@@ -40,6 +40,14 @@ const ENTITY_TYPES = [
   'branch',
   'setting',
   'import',
+  'book',
+  'reading_plan_change',
+  'reading',
+  'reading_correction',
+  'followup',
+  'office_workload',
+  'calendar_day',
+  'calendar_year',
 ] as const;
 
 const ACTIONS = [
@@ -61,6 +69,24 @@ const ACTIONS = [
   'password_reset',
   'unlock',
   'set',
+  'reorder_route',
+  'move_meters',
+  'assign_reader',
+  'override_zone',
+  'clear_zone_override',
+  'generate',
+  'request',
+  'approve',
+  'reject',
+  'review_accept',
+  'review_reject',
+  'review_estimate',
+  'estimate',
+  'estimate_unread',
+  'correct',
+  'close',
+  'escalate',
+  'reload',
 ] as const;
 
 interface Filters {

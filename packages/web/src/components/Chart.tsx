@@ -1,10 +1,25 @@
-import { BarChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { BarChart, LineChart } from 'echarts/charts';
+import {
+  GridComponent,
+  LegendComponent,
+  MarkLineComponent,
+  TooltipComponent,
+  VisualMapComponent,
+} from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useRef } from 'react';
 
-echarts.use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+echarts.use([
+  BarChart,
+  LineChart,
+  GridComponent,
+  LegendComponent,
+  MarkLineComponent,
+  TooltipComponent,
+  VisualMapComponent,
+  CanvasRenderer,
+]);
 
 export type ChartOption = echarts.EChartsCoreOption;
 
@@ -13,10 +28,12 @@ export function Chart({
   option,
   height = 300,
   label,
+  testId,
 }: {
   option: ChartOption;
   height?: number;
   label: string;
+  testId?: string;
 }) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
@@ -38,5 +55,7 @@ export function Chart({
     chart.current?.setOption(option, { notMerge: true });
   }, [option]);
 
-  return <div ref={el} role="img" aria-label={label} style={{ width: '100%', height }} />;
+  return (
+    <div ref={el} role="img" aria-label={label} data-testid={testId} style={{ width: '100%', height }} />
+  );
 }

@@ -26,6 +26,18 @@ export interface Meta {
   icCardAboveFloor: number;
   defaultLowIncomeReductionM3: number;
   documentMaxBytes: number;
+  /** Reading anomaly codes (meter stopped, no access…), when the server lists them. */
+  anomalyCodes?: {
+    code: string;
+    name_zh?: string;
+    name_en?: string;
+    nameZh?: string;
+    nameEn?: string;
+    department?: string;
+  }[];
+  /** reading.dayStart / reading.uploadBy ("08:30"), when the server lists them. */
+  readingDayStart?: string;
+  readingUploadBy?: string;
 }
 
 let cached: Promise<Meta> | null = null;

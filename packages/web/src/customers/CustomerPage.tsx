@@ -20,6 +20,7 @@ import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom'
 import { maskIdentity } from '../components/format';
 import { StateTag } from '../components/StateTag';
 import { useApi } from '../components/useApi';
+import { ReadingsTab } from '../reading/ReadingsTab';
 import { AddressesTab } from './tabs/AddressesTab';
 import { AuditTab } from './tabs/AuditTab';
 import { BlacklistTab } from './tabs/BlacklistTab';
@@ -91,6 +92,11 @@ function CustomerView({ accountId }: { accountId: string }) {
       key: 'meters',
       label: `${t('tabs.meters')} (${data.meters.length})`,
       children: <MetersTab data={data} onChanged={changed} />,
+    },
+    {
+      key: 'readings',
+      label: t('tabs.readings'),
+      children: <ReadingsTab accountId={c.account_id} />,
     },
     { key: 'state', label: t('tabs.state'), children: <StateTab data={data} onChanged={changed} /> },
     {

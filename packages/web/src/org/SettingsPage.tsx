@@ -7,7 +7,17 @@ import { DateInput, today } from '../components/DateInput';
 import { formatDateTime } from '../components/format';
 import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
+import { validated } from '../components/validated';
 import type { SettingRow } from './types';
+
+/** Settings that hold a time of day as "HH:MM" (the reader's day: start by, upload by). */
+const TIME_OF_DAY_KEYS: ReadonlySet<string> = new Set(['reading.dayStart', 'reading.uploadBy']);
+const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+/** Whether a setting holds a time of day: a known key, or a string default shaped like one. */
+export function isTimeOfDaySetting(row: Pick<SettingRow, 'key' | 'default'>): boolean {
+  return TIME_OF_DAY_KEYS.has(row.key) || (typeof row.default === 'string' && TIME_OF_DAY.test(row.default));
+}
 
 /** Configuration as data: each value is set from a date on, and its history is kept. */
 export default function SettingsPage() {
@@ -27,10 +37,15 @@ export default function SettingsPage() {
 
   const save = async () => {
     if (!editing) return;
-    const values = await form.validateFields();
+    const values = await validated(form);
+    if (!values) return;
     setBusy(true);
     try {
-      await api(`/api/settings/${encodeURIComponent(editing.key)}`, { method: 'PUT', body: values });
+      const value = typeof values.value === 'string' ? values.value.trim() : values.value;
+      await api(`/api/settings/${encodeURIComponent(editing.key)}`, {
+        method: 'PUT',
+        body: { ...values, value },
+      });
       void message.success(t('common.saved'));
       setEditing(null);
       settings.reload();
@@ -131,13 +146,31 @@ export default function SettingsPage() {
           <Form.Item
             name="value"
             label={t('settings.value')}
-            rules={[{ required: true }]}
-            extra={editing ? t('settings.defaultIs', { value: String(editing.default) }) : undefined}
+            rules={[
+              { required: true, whitespace: true },
+              ...(editing && isTimeOfDaySetting(editing)
+                ? [{ pattern: TIME_OF_DAY, message: t('settings.timeOfDay') }]
+                : typeof editing?.default === 'string'
+                  ? [{ max: 200 }]
+                  : []),
+            ]}
+            extra={
+              editing
+                ? `${t('settings.defaultIs', { value: String(editing.default) })}${
+                    isTimeOfDaySetting(editing) ? `；${t('settings.timeOfDayHint')}` : ''
+                  }`
+                : undefined
+            }
           >
             {typeof editing?.default === 'number' ? (
               <InputNumber min={0} style={{ width: '100%' }} />
             ) : (
-              <Input />
+              <Input
+                placeholder={editing && isTimeOfDaySetting(editing) ? String(editing.default) : undefined}
+                maxLength={editing && isTimeOfDaySetting(editing) ? 5 : 200}
+                style={editing && isTimeOfDaySetting(editing) ? { width: 120 } : undefined}
+                data-testid="setting-text"
+              />
             )}
           </Form.Item>
           <Form.Item name="effectiveFrom" label={t('settings.effectiveFrom')} rules={[{ required: true }]}>

@@ -8,6 +8,7 @@ import { useAuth } from '../../auth/AuthContext';
 import { DateInput, today } from '../../components/DateInput';
 import { formatDateTime } from '../../components/format';
 import { useErrorHandler } from '../../components/useErrorHandler';
+import { ZoneOverride } from '../../reading/ZoneOverride';
 import { EMPTY_METER, MeterFields, type MeterValues, meterBody } from '../MeterFields';
 import type { CustomerDetail, MeterRow, SubMeterRow } from '../types';
 
@@ -143,7 +144,7 @@ export function MetersTab({ data, onChanged }: { data: CustomerDetail; onChanged
         pagination={false}
         dataSource={data.meters}
         expandable={{ expandedRowRender: details, expandRowByClick: false }}
-        scroll={{ x: 1000 }}
+        scroll={{ x: 1200 }}
         data-testid="meters-table"
         columns={[
           { title: t('meter.meterNo'), dataIndex: 'meter_no' },
@@ -164,6 +165,12 @@ export function MetersTab({ data, onChanged }: { data: CustomerDetail; onChanged
             title: t('meter.mounting'),
             dataIndex: 'mounting',
             render: (v: string) => t(`enum.mounting.${v}`),
+          },
+          {
+            title: t('reading.zone'),
+            key: 'zone',
+            render: (_, m) =>
+              m.utility === 'catv' ? null : <ZoneOverride data={data} meter={m} onChanged={onChanged} />,
           },
           {
             title: t('meter.state'),
