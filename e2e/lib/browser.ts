@@ -25,8 +25,19 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
+export interface BrowserOptions {
+  baseURL: string;
+  locale?: string;
+  /** 1440×900 unless given (the handheld test uses a phone's 360×740). */
+  viewport?: { width: number; height: number };
+  /** A touch screen (the handheld). */
+  hasTouch?: boolean;
+  /** A fixed position, with the geolocation permission granted. */
+  geolocation?: { latitude: number; longitude: number; accuracy?: number };
+}
+
 /** A headless Chromium with a fresh profile, one page, downloads allowed. */
-export async function openBrowser(opts: { baseURL: string; locale?: string }): Promise<BrowserSession> {
+export async function openBrowser(opts: BrowserOptions): Promise<BrowserSession> {
   const profile = await mkdtemp(path.join(os.tmpdir(), 'meterline-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -34,8 +45,10 @@ export async function openBrowser(opts: { baseURL: string; locale?: string }): P
     args: FLAGS,
     baseURL: opts.baseURL,
     locale: opts.locale ?? 'zh-CN',
-    viewport: { width: 1440, height: 900 },
+    viewport: opts.viewport ?? { width: 1440, height: 900 },
     acceptDownloads: true,
+    ...(opts.hasTouch ? { hasTouch: true } : {}),
+    ...(opts.geolocation ? { geolocation: opts.geolocation, permissions: ['geolocation'] } : {}),
   });
   context.setDefaultTimeout(15_000);
   const page = context.pages()[0] ?? (await context.newPage());

@@ -5,8 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../packages/server/src/app.ts';
 import { loadConfig } from '../../packages/server/src/config.ts';
+import { seedDemoBooks } from '../../packages/server/src/seed/books.ts';
 import { seedCustomers } from '../../packages/server/src/seed/customers.ts';
 import { seedDemoOrganisation } from '../../packages/server/src/seed/org.ts';
+import { seedDemoReadings } from '../../packages/server/src/seed/readings.ts';
 import {
   createTestDatabase,
   stopEmbedded,
@@ -15,6 +17,7 @@ import {
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const WEB_DIST = path.join(ROOT, 'packages/web/dist');
+export const FIELD_DIST = path.join(ROOT, 'packages/field/dist');
 
 export interface RunningMeterline {
   /** http://127.0.0.1:PORT */
@@ -34,20 +37,42 @@ export function requireBuiltWeb(): void {
   }
 }
 
+/** Fails early, with the fix, when the handheld app has not been built. */
+export function requireBuiltField(): void {
+  if (!existsSync(path.join(FIELD_DIST, 'index.html'))) {
+    throw new Error(
+      `${path.join(FIELD_DIST, 'index.html')} is missing: build the apps first (npm run build), ` +
+        'then run the browser tests.',
+    );
+  }
+}
+
 /**
  * A meterline server on a free port against a fresh database (DATABASE_URL's server, else an embedded
- * PostgreSQL), with the demo organisation and `customers` demo customers, serving the built back office.
+ * PostgreSQL), with the demo organisation and `customers` demo customers, serving the built back office
+ * (and the built handheld app at /field/ when it is there). `metering` also seeds the demo books,
+ * routes, reading plan and reading history.
  */
-export async function startMeterline(opts: { customers: number }): Promise<RunningMeterline> {
-  requireBuiltWeb();
+export async function startMeterline(opts: {
+  customers: number;
+  metering?: boolean;
+  /** The test opens the back office (default); false: it may be missing (the handheld's test). */
+  web?: boolean;
+}): Promise<RunningMeterline> {
+  if (opts.web !== false) requireBuiltWeb();
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'meterline-e2e-'));
   try {
     await seedDemoOrganisation(database.db);
     await seedCustomers(database.pool, { customers: opts.customers });
+    if (opts.metering) {
+      await seedDemoBooks(database.pool);
+      await seedDemoReadings(database.pool);
+    }
     const config = loadConfig({
       dataDir,
       webDir: WEB_DIST,
+      fieldDir: FIELD_DIST,
       databaseUrl: database.url,
       port: 0,
       host: '127.0.0.1',

@@ -1,0 +1,200 @@
+import { todayInChina } from '@meterline/domain';
+import { sql } from 'kysely';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type BrowserSession, openBrowser } from './lib/browser.ts';
+import { type RunningMeterline, startMeterline } from './lib/server.ts';
+
+/**
+ * The back office of meter reading in a real browser against a real server with the demo books,
+ * plan and reading history: the office manager plans next year, asks to move a book's reading day
+ * (with a reason) and approves the move, reorders a book's route by dragging a row and finds the
+ * order saved; the analyst decides a flagged reading in the review queue.
+ */
+
+let server: RunningMeterline;
+let browser: BrowserSession;
+let page: Page;
+
+async function login(username: string) {
+  await page.goto('/login');
+  await page.getByLabel(/用户名|Username/).fill(username);
+  await page.getByLabel(/^(密码|Password)$/).fill('meterline');
+  await page.getByRole('button', { name: /登\s*录|Sign in/ }).click();
+  await page.waitForURL((url) => url.pathname === '/');
+}
+
+async function logout() {
+  await page.getByTestId('logout').click();
+  await page.waitForURL((url) => url.pathname === '/login');
+}
+
+/** The meter numbers of the book page's route, in order. */
+async function routeOrder(): Promise<string[]> {
+  const rows = page.getByTestId('route-row');
+  await rows.first().waitFor();
+  return rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-meter-no') ?? ''));
+}
+
+/** Drags a route row by its handle onto another row's place, in small pointer steps. */
+async function dragRow(from: number, to: number) {
+  const handle = page.getByTestId('route-handle').nth(from);
+  const source = (await handle.boundingBox())!;
+  const target = (await page.getByTestId('route-row').nth(to).boundingBox())!;
+  const x = source.x + source.width / 2;
+  const y0 = source.y + source.height / 2;
+  const y1 = target.y + target.height / 2 + 4;
+  await page.mouse.move(x, y0);
+  await page.mouse.down();
+  const STEPS = 15;
+  for (let i = 1; i <= STEPS; i++) {
+    await page.mouse.move(x, y0 + ((y1 - y0) * i) / STEPS);
+    await page.waitForTimeout(20);
+  }
+  await page.mouse.up();
+}
+
+beforeAll(async () => {
+  server = await startMeterline({ customers: 1000, metering: true });
+  browser = await openBrowser({ baseURL: server.url });
+  page = browser.page;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('meter reading in the back office', () => {
+  test('plan a year, move and approve a reading day, reorder a route, review a flagged reading', async () => {
+    const db = server.database.db;
+    const office = await db
+      .selectFrom('office')
+      .select('office_id')
+      .where('code', '=', '0101')
+      .executeTakeFirstOrThrow();
+    const year = Number(todayInChina().slice(0, 4)) + 1;
+
+    // ---- the office manager generates next year's plan (a provisional year: weekends only)
+    await login('manager');
+    await page.goto(`/reading/plan?officeId=${office.office_id}&year=${year}&month=3`);
+    await page.getByTestId('calendar-provisional').waitFor();
+    await page.getByTestId('plan-generate').click();
+    await page
+      .getByRole('dialog')
+      .getByRole('button', { name: /生成年度计划/ })
+      .click();
+    await page.getByTestId('plan-summary').waitFor();
+    const planned = await db
+      .selectFrom('reading_plan as p')
+      .innerJoin('book as b', 'b.book_id', 'p.book_id')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('b.office_id', '=', office.office_id)
+      .where('p.period', 'like', `${year}-%`)
+      .executeTakeFirstOrThrow();
+    expect(Number(planned.n)).toBeGreaterThan(0);
+    const tags = page.getByTestId('plan-book');
+    await tags.first().waitFor();
+
+    // ---- ask to move a book's reading day within the month, with a reason
+    const tag = tags.first();
+    const book = (await tag.getAttribute('data-book'))!;
+    const from = (await tag.getAttribute('data-date'))!;
+    await tag.click();
+    await page.getByTestId('plan-to-date').click();
+    const cell = page
+      .locator('.ant-picker-dropdown:visible td.ant-picker-cell-in-view:not(.ant-picker-cell-disabled)')
+      .first();
+    const to = (await cell.getAttribute('title'))!;
+    expect(to.slice(0, 7)).toBe(from.slice(0, 7));
+    expect(to).not.toBe(from);
+    await cell.click();
+    await page.getByLabel('原因').fill('小区二次供水改造，当日无法入户');
+    await page.getByRole('button', { name: /提交申请/ }).click();
+    const changes = page.getByTestId('plan-changes');
+    await changes.getByText('小区二次供水改造').waitFor();
+
+    // ---- the office manager approves it with a note: the book is read on the new day
+    await changes.getByTestId('change-approve').first().click();
+    await page.getByLabel('审批意见').fill('同意调整');
+    await page
+      .getByRole('dialog')
+      .getByRole('button', { name: /批\s*准/ })
+      .click();
+    await page.getByText('已批准').first().waitFor();
+    await page.locator(`[data-testid="plan-book"][data-book="${book}"][data-date="${to}"]`).waitFor();
+    const moved = await db
+      .selectFrom('reading_plan as p')
+      .innerJoin('book as b', 'b.book_id', 'p.book_id')
+      .select(['p.planned_on', 'p.original_on'])
+      .where('b.code', '=', book)
+      .where('p.period', '=', from.slice(0, 7))
+      .executeTakeFirstOrThrow();
+    expect(moved).toEqual({ planned_on: to, original_on: from });
+
+    // ---- reorder a book's route by dragging a row; the saved order survives a reload
+    const { rows: books } = await sql<{ book_id: number }>`
+      select b.book_id from book b
+      where b.office_id = ${office.office_id}
+        and (select count(*) from meter m where m.book_id = b.book_id and m.state = 'in_service') >= 4
+      order by b.code limit 1`.execute(db);
+    await page.goto(`/reading/books/${books[0]!.book_id}`);
+    const before = await routeOrder();
+    await dragRow(0, 2);
+    const dragged = await routeOrder();
+    expect(dragged[2]).toBe(before[0]);
+    expect(dragged).not.toEqual(before);
+    await page.getByTestId('route-save').click();
+    await page.getByText('线路顺序已保存').waitFor();
+    await page.reload();
+    expect(await routeOrder()).toEqual(dragged);
+    // The keyboard-accessible buttons move a row too.
+    await page.getByTestId('route-down').first().click();
+    const stepped = await routeOrder();
+    expect(stepped.slice(0, 2)).toEqual([dragged[1], dragged[0]]);
+    await page.getByTestId('route-save').click();
+    await page.getByText('线路顺序已保存').waitFor();
+    await logout();
+
+    // ---- the analyst decides a flagged reading in the review queue
+    await login('analyst');
+    const { rows: flagged } = await sql<{ office_id: number; account_id: number; reading_id: number }>`
+      select c.office_id, r.account_id, r.reading_id from reading r join customer c using (account_id)
+      where r.status = 'review' order by r.read_at limit 1`.execute(db);
+    const item = flagged[0]!;
+    await page.goto(`/reading/review?officeId=${item.office_id}&status=review`);
+    const detail = page.getByTestId('review-detail');
+    await detail.waitFor();
+    await page.getByTestId('review-chart').waitFor();
+    await page.getByTestId('review-queue').locator('tbody tr.ant-table-row').first().click();
+    const first = await db
+      .selectFrom('reading as r')
+      .innerJoin('meter as m', (j) =>
+        j.onRef('m.account_id', '=', 'r.account_id').onRef('m.meter_id', '=', 'r.meter_id'),
+      )
+      .innerJoin('customer as c', 'c.account_id', 'r.account_id')
+      .select(['r.account_id', 'r.reading_id', 'm.meter_no'])
+      .where('r.status', '=', 'review')
+      .where('c.office_id', '=', item.office_id)
+      .orderBy('r.read_at')
+      .orderBy('r.reading_id')
+      .executeTakeFirstOrThrow();
+    await detail.getByText(first.meter_no).waitFor();
+    await detail.getByTestId('review-reject').click();
+    await page.getByRole('dialog').getByLabel('备注').fill('读数明显偏高，请复抄');
+    await page
+      .getByRole('dialog')
+      .getByRole('button', { name: /退回重抄/ })
+      .click();
+    await page.getByText('已退回抄表员').waitFor();
+    const decided = await db
+      .selectFrom('reading')
+      .select(['status', 'review_note'])
+      .where('account_id', '=', first.account_id)
+      .where('reading_id', '=', first.reading_id)
+      .executeTakeFirstOrThrow();
+    expect(decided).toEqual({ status: 'rejected', review_note: '读数明显偏高，请复抄' });
+
+    expect(browser.problems).toEqual([]);
+  });
+});
