@@ -109,8 +109,14 @@ describe('meter reading in the back office', () => {
     expect(to.slice(0, 7)).toBe(from.slice(0, 7));
     expect(to).not.toBe(from);
     await cell.click();
-    await page.getByLabel('原因').fill('小区二次供水改造，当日无法入户');
-    await page.getByRole('button', { name: /提交申请/ }).click();
+    const modal = page.locator('.ant-modal-wrap:visible');
+    await expect.poll(() => modal.locator('.ant-picker input').inputValue()).toBe(to);
+    await modal.getByLabel('原因').fill('小区二次供水改造，当日无法入户');
+    await modal.getByRole('button', { name: /提交申请/ }).click();
+    // Either the request is taken (the confirmation shows) or the form says why not.
+    const outcome = page.getByText('调整申请已提交').or(modal.locator('.ant-form-item-explain-error'));
+    await outcome.first().waitFor();
+    expect(await modal.locator('.ant-form-item-explain-error').allInnerTexts()).toEqual([]);
     const changes = page.getByTestId('plan-changes');
     await changes.getByText('小区二次供水改造').waitFor();
 

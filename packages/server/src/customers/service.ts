@@ -257,10 +257,12 @@ export class CustomerService {
           .orderBy('sp.service_point_id')
           .execute(),
         this.db
-          .selectFrom('meter')
-          .selectAll()
-          .where('account_id', '=', accountId)
-          .orderBy('meter_id')
+          .selectFrom('meter as m')
+          .leftJoin('book as b', 'b.book_id', 'm.book_id')
+          .selectAll('m')
+          .select(['b.code as book_code', 'b.name as book_name'])
+          .where('m.account_id', '=', accountId)
+          .orderBy('m.meter_id')
           .execute(),
         this.db
           .selectFrom('customer_state_change as s')

@@ -112,6 +112,10 @@ export interface MeterRow {
   state: 'in_service' | 'removed';
   removed_on: string | null;
   created_at: string;
+  book_id: number | null;
+  route_seq: number | null;
+  book_code: string | null;
+  book_name: string | null;
 }
 
 export interface SubMeterRow {

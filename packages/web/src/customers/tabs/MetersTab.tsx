@@ -167,6 +167,17 @@ export function MetersTab({ data, onChanged }: { data: CustomerDetail; onChanged
             render: (v: string) => t(`enum.mounting.${v}`),
           },
           {
+            title: t('reading.book'),
+            key: 'book',
+            render: (_, m) =>
+              m.book_id === null ? null : (
+                <Link to={`/reading/books/${m.book_id}`} title={m.book_name ?? ''}>
+                  {m.book_code}
+                  {m.route_seq !== null && ` #${m.route_seq}`}
+                </Link>
+              ),
+          },
+          {
             title: t('reading.zone'),
             key: 'zone',
             render: (_, m) =>
