@@ -94,6 +94,8 @@ async function rows() {
       .select([
         'account_id',
         'reading_id',
+        'meter_id',
+        'book_id',
         'period',
         'kind',
         'status',
@@ -233,6 +235,7 @@ describe('day monitor', () => {
       skipped: number;
       review: number;
       anomalies: number;
+      offRoute: number;
       uploaded: number;
       firstReadAt: string | null;
       lastReadAt: string | null;
@@ -249,6 +252,7 @@ describe('day monitor', () => {
           skipped: 0,
           review: 0,
           anomalies: 0,
+          offRoute: 0,
           uploaded: 0,
           firstReadAt: null,
           lastReadAt: null,
@@ -269,20 +273,39 @@ describe('day monitor', () => {
       }
     }
     const iso = (d: Date) => d.toISOString();
+    // Counted by meter: a meter read twice that day (a conflict) counts once; readings all count
+    // as uploaded; a meter not on the reader's books planned that day is off the route.
+    const plannedToday = new Set(
+      data.plans
+        .filter((x) => x.planned_on === today)
+        .map((x) => `${bookOf.get(x.book_id)!.reader_id}:${x.book_id}`),
+    );
+    const perMeter = new Map<string, { key: string; list: (typeof data.readings)[number][] }>();
     for (const x of data.readings) {
       if (x.reader_id === null || chinaDate(new Date(x.read_at)) !== today) continue;
-      const r = row(`${x.reader_id}:${customerOf.get(x.account_id)!.office_id}`);
-      r.uploaded++;
-      if (x.kind === 'actual') r.read++;
+      const key = `${x.reader_id}:${customerOf.get(x.account_id)!.office_id}`;
+      const m = `${key}|${x.account_id}:${x.meter_id}`;
+      const entry = perMeter.get(m) ?? { key, list: [] };
+      entry.list.push(x);
+      perMeter.set(m, entry);
+    }
+    for (const { key, list } of perMeter.values()) {
+      const r = row(key);
+      r.uploaded += list.length;
+      const actual = list.some((x) => x.kind === 'actual');
+      if (actual) r.read++;
       else r.estimated++;
-      if (x.anomaly_codes.some((c) => noAccess.has(c))) r.skipped++;
-      if (x.status === 'review' || x.status === 'conflict') r.review++;
-      if (x.anomaly_codes.length > 0) r.anomalies++;
-      const at = iso(new Date(x.read_at));
-      const created = iso(new Date(x.created_at));
-      if (r.firstReadAt === null || at < r.firstReadAt) r.firstReadAt = at;
-      if (r.lastReadAt === null || at > r.lastReadAt) r.lastReadAt = at;
-      if (r.uploadedAt === null || created > r.uploadedAt) r.uploadedAt = created;
+      if (list.some((x) => x.anomaly_codes.some((c) => noAccess.has(c)))) r.skipped++;
+      if (list.some((x) => x.status === 'review' || x.status === 'conflict')) r.review++;
+      if (list.some((x) => x.anomaly_codes.length > 0)) r.anomalies++;
+      if (!list.some((x) => plannedToday.has(`${x.reader_id}:${x.book_id}`))) r.offRoute++;
+      for (const x of list) {
+        const at = iso(new Date(x.read_at));
+        const created = iso(new Date(x.created_at));
+        if (r.firstReadAt === null || at < r.firstReadAt) r.firstReadAt = at;
+        if (r.lastReadAt === null || at > r.lastReadAt) r.lastReadAt = at;
+        if (r.uploadedAt === null || created > r.uploadedAt) r.uploadedAt = created;
+      }
     }
     const got = new Map(
       monitor.readers.map((r: Row & { readerId: number; officeId: number }) => [
@@ -294,6 +317,7 @@ describe('day monitor', () => {
           skipped: r.skipped,
           review: r.review,
           anomalies: r.anomalies,
+          offRoute: r.offRoute,
           uploaded: r.uploaded,
           firstReadAt: r.firstReadAt,
           lastReadAt: r.lastReadAt,
@@ -305,6 +329,9 @@ describe('day monitor', () => {
     const reader = monitor.readers.find((r: { readerName: string }) => r.readerName === '李强');
     expect(reader).toMatchObject({ read: 3, estimated: 1, skipped: 1, anomalies: 2 });
     expect(reader.downloadedAt).not.toBeNull();
+    // reader2 read one of reader's meters: off their route, and a conflict with reader's reading.
+    const second = monitor.readers.find((r: { offRoute: number }) => r.offRoute > 0);
+    expect(second).toMatchObject({ read: 1, offRoute: 1, review: 1 });
     expect(monitor.totals.uploaded).toBe([...expected.values()].reduce((s, r) => s + r.uploaded, 0));
   });
 

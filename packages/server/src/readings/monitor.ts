@@ -21,17 +21,19 @@ export interface MonitorRow {
   books: { bookId: number; code: string }[];
   /** Meters of the reader's books planned that day (customers to read, meters in service). */
   due: number;
-  /** Readings the reader took that day with an index. */
+  /** Meters the reader read that day with an index (a meter read twice counts once). */
   read: number;
-  /** Estimated readings (no access, or a forced visit waiting in review). */
+  /** Meters with only an estimate that day (no access, or a forced visit waiting in review). */
   estimated: number;
-  /** No-access entries: readings with an anomaly that prevents reading. */
+  /** Meters with a no-access entry: an anomaly that prevents reading. */
   skipped: number;
-  /** Readings waiting in review or conflict. */
+  /** Meters with a reading waiting in review or conflict. */
   review: number;
-  /** Readings with at least one anomaly code. */
+  /** Meters with at least one anomaly code. */
   anomalies: number;
-  /** Readings uploaded for that day (any outcome but rejected at the door). */
+  /** Of the meters read or estimated, those not on the reader's books planned that day. */
+  offRoute: number;
+  /** Readings uploaded for that day (any outcome but rejected at the door; a meter may have two). */
   uploaded: number;
   firstReadAt: string | null;
   lastReadAt: string | null;
@@ -70,6 +72,7 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
     skipped: number | null;
     review: number | null;
     anomalies: number | null;
+    off_route: number | null;
     uploaded: number | null;
     first_read_at: Date | null;
     last_read_at: Date | null;
@@ -90,24 +93,39 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
         and exists (select 1 from customer c where c.account_id = m.account_id
                       and c.state = any(${[...STATES_TO_READ]}::text[]) and c.connected_on < ${`${month}-01`}::date)
       group by pl.reader_id, pl.office_id
-    ), done as (
-      select r.reader_id, c.office_id,
-             count(*) filter (where r.kind = 'actual')::int as read,
-             count(*) filter (where r.kind = 'estimated')::int as estimated,
-             count(*) filter (where r.anomaly_codes && ${noAccess}::text[])::int as skipped,
-             count(*) filter (where r.status in ('review', 'conflict'))::int as review,
-             count(*) filter (where cardinality(r.anomaly_codes) > 0)::int as anomalies,
-             count(*)::int as uploaded,
+    ), per_meter as (
+      -- One row per reader and meter read that day: a meter read twice (a conflict, a re-read)
+      -- counts once; on_route: it is on one of the reader's books planned that day.
+      select r.reader_id, c.office_id, r.account_id, r.meter_id,
+             bool_or(r.kind = 'actual') as actual,
+             bool_or(r.kind = 'estimated') as estimated,
+             bool_or(r.anomaly_codes && ${noAccess}::text[]) as skipped,
+             bool_or(r.status in ('review', 'conflict')) as review,
+             bool_or(cardinality(r.anomaly_codes) > 0) as anomalies,
+             count(*)::int as readings,
+             bool_or(exists (select 1 from planned pl where pl.book_id = r.book_id and pl.reader_id = r.reader_id)) as on_route,
              min(r.read_at) as first_read_at, max(r.read_at) as last_read_at, max(r.created_at) as uploaded_at
       from reading r join customer c on c.account_id = r.account_id
       where r.reader_id = any(array(select staff_id from staff))
         and r.read_at >= ${from} and r.read_at < ${to} and ${customerScope}
-      group by r.reader_id, c.office_id
+      group by r.reader_id, c.office_id, r.account_id, r.meter_id
+    ), done as (
+      select reader_id, office_id,
+             count(*) filter (where actual)::int as read,
+             count(*) filter (where estimated and not actual)::int as estimated,
+             count(*) filter (where skipped)::int as skipped,
+             count(*) filter (where review)::int as review,
+             count(*) filter (where anomalies)::int as anomalies,
+             count(*) filter (where not on_route)::int as off_route,
+             sum(readings)::int as uploaded,
+             min(first_read_at) as first_read_at, max(last_read_at) as last_read_at, max(uploaded_at) as uploaded_at
+      from per_meter
+      group by reader_id, office_id
     ), pairs as (
       select reader_id, office_id from due union select reader_id, office_id from done
     )
     select p.reader_id, p.office_id, s.full_name as reader_name, o.name as office_name, due.books, due.due,
-           done.read, done.estimated, done.skipped, done.review, done.anomalies, done.uploaded,
+           done.read, done.estimated, done.skipped, done.review, done.anomalies, done.off_route, done.uploaded,
            done.first_read_at, done.last_read_at, done.uploaded_at,
            (select max(d.downloaded_at) from route_download d
               where d.staff_id = p.reader_id and d.work_date = ${q.date}::date) as downloaded_at,
@@ -137,6 +155,7 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
     skipped: r.skipped ?? 0,
     review: r.review ?? 0,
     anomalies: r.anomalies ?? 0,
+    offRoute: r.off_route ?? 0,
     uploaded: r.uploaded ?? 0,
     firstReadAt: r.first_read_at?.toISOString() ?? null,
     lastReadAt: r.last_read_at?.toISOString() ?? null,
@@ -146,8 +165,9 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
     uploadedLate: r.uploaded_at !== null && r.uploaded_at > uploadDeadline,
     stuckEscalated: r.stuck,
   }));
-  const sum = (k: 'due' | 'read' | 'estimated' | 'skipped' | 'review' | 'anomalies' | 'uploaded') =>
-    readers.reduce((s, r) => s + r[k], 0);
+  const sum = (
+    k: 'due' | 'read' | 'estimated' | 'skipped' | 'review' | 'anomalies' | 'offRoute' | 'uploaded',
+  ) => readers.reduce((s, r) => s + r[k], 0);
   return {
     date: q.date,
     dayStart,
@@ -160,6 +180,7 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
       skipped: sum('skipped'),
       review: sum('review'),
       anomalies: sum('anomalies'),
+      offRoute: sum('offRoute'),
       uploaded: sum('uploaded'),
     },
   };

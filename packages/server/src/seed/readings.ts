@@ -23,7 +23,8 @@ import { addMonths, chinaTime, daysBetween, fromMilli, STATES_TO_READ, toMilli }
  * else the zone rule), on the book's planned day or a working day of the month, with consumption by
  * usage type and season; some no-access estimates, a few anomalies with their follow-ups (some
  * stuck meters open for more than 30 days), a few readings waiting in review and one conflict per
- * office. Nothing for the current month, so the readers have work.
+ * office; and the current month up to yesterday — the books planned before today are read, those
+ * planned from today on are the readers' work still to do.
  *
  * Incremental: only meters without any reading get a history. Rows are generated in chunks of
  * meters and COPYed, one transaction per chunk; a first seed of more than 50,000 meters is instead
@@ -224,10 +225,11 @@ export async function seedDemoReadings(
   const today = opts.today ?? todayInChina();
   const currentMonth = today.slice(0, 7);
   const firstMonth = addMonths(currentMonth, -HISTORY_MONTHS);
-  const months = Array.from({ length: HISTORY_MONTHS }, (_, i) => addMonths(firstMonth, i));
+  // The history, then the current month's days before today.
+  const months = Array.from({ length: HISTORY_MONTHS + 1 }, (_, i) => addMonths(firstMonth, i));
   // The pool belongs to the caller: this Kysely is never destroyed (that would end the pool).
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  const calendar = await loadWorkingCalendar(db, `${firstMonth}-01`, today);
+  const calendar = await loadWorkingCalendar(db, `${firstMonth}-01`, `${addMonths(currentMonth, 1)}-01`);
   const workingDays = new Map(months.map((m) => [m, calendar.workingDaysOfMonth(m)]));
 
   const codeRows = await db.selectFrom('anomaly_code').selectAll().where('active', '=', true).execute();
@@ -243,7 +245,7 @@ export async function seedDemoReadings(
         .selectFrom('reading_plan')
         .select(['book_id', 'period', 'planned_on'])
         .where('period', '>=', firstMonth)
-        .where('period', '<', currentMonth)
+        .where('period', '<=', currentMonth)
         .execute()
     ).map((p) => [`${p.book_id}@${p.period}`, p.planned_on]),
   );

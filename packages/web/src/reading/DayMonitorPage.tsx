@@ -41,8 +41,10 @@ export default function DayMonitorPage() {
     const last = clock(r.uploadedAt ?? r.lastReadAt);
     return last !== null && last > uploadBy;
   };
+  // Meters of the day's route done: read or estimated, less those read off the route.
+  const onRoute = (r: MonitorRow) => r.read + r.estimated - (r.offRoute ?? 0);
   const due = sum((r) => r.due);
-  const done = sum((r) => r.read + r.estimated);
+  const done = sum(onRoute);
 
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }}>
@@ -132,7 +134,7 @@ export default function DayMonitorPage() {
               key: 'p',
               width: 220,
               render: (_, r) => {
-                const pct = r.due > 0 ? Math.round(((r.read + r.estimated) / r.due) * 100) : 0;
+                const pct = r.due > 0 ? Math.round((onRoute(r) / r.due) * 100) : 0;
                 return (
                   <Tooltip
                     title={t('reading.monitor.progressTip', {
@@ -143,7 +145,9 @@ export default function DayMonitorPage() {
                   >
                     <Progress
                       percent={pct}
-                      success={{ percent: r.due > 0 ? Math.round((r.read / r.due) * 100) : 0 }}
+                      success={{
+                        percent: r.due > 0 ? Math.round(((r.read - (r.offRoute ?? 0)) / r.due) * 100) : 0,
+                      }}
                       size="small"
                       status={pct >= 100 ? 'success' : 'active'}
                       data-testid="monitor-progress"
@@ -161,6 +165,15 @@ export default function DayMonitorPage() {
               width: 70,
               align: 'right',
               render: (n: number) => (n > 0 ? <Typography.Text type="warning">{n}</Typography.Text> : n),
+            },
+            {
+              title: (
+                <Tooltip title={t('reading.monitor.offRouteTip')}>{t('reading.monitor.offRoute')}</Tooltip>
+              ),
+              dataIndex: 'offRoute',
+              width: 80,
+              align: 'right',
+              render: (n: number | undefined) => n ?? 0,
             },
             {
               title: t('reading.monitor.first'),

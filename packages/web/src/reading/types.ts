@@ -371,6 +371,8 @@ export interface MonitorRow {
   uploadedAt?: string | null;
   downloadedAt?: string | null;
   anomalies: number;
+  /** Meters read or estimated that were not on the reader's books planned that day. */
+  offRoute: number;
   uploaded?: number;
   /** Readings of the day waiting in the review queue. */
   review?: number;
