@@ -93,3 +93,23 @@ describe('seedDemoBooks', () => {
     expect(await snapshot()).toEqual(after);
   });
 });
+
+describe('demo reading history', () => {
+  it('reads each book on its planned day, up to yesterday, by the book’s reader but for one conflict an office', async () => {
+    const today = todayInChina();
+    const { rows } = await sql<{ off_day: number; future: number; current: number; other_reader: number }>`
+      select count(*) filter (where (r.read_at at time zone 'Asia/Shanghai')::date <> p.planned_on)::int as off_day,
+             count(*) filter (where (r.read_at at time zone 'Asia/Shanghai')::date >= ${today}::date)::int as future,
+             count(*) filter (where r.period = ${today.slice(0, 7)})::int as current,
+             count(*) filter (where r.reader_id is distinct from b.reader_id and r.status <> 'conflict')::int as other_reader
+      from reading r
+      join reading_plan p on p.book_id = r.book_id and p.period = r.period
+      join book b on b.book_id = r.book_id`.execute(t.db);
+    expect(rows[0]).toMatchObject({ off_day: 0, future: 0, other_reader: 0 });
+    // Books planned before today in this month are read already (unless today is the month's first reading day).
+    const plannedBefore = await sql<{ n: number }>`
+      select count(*)::int as n from reading_plan
+      where period = ${today.slice(0, 7)} and planned_on < ${today}::date`.execute(t.db);
+    if (plannedBefore.rows[0]!.n > 0) expect(rows[0]!.current).toBeGreaterThan(0);
+  });
+});

@@ -506,8 +506,9 @@ function generateMeter(m: MeterRow, g: GenerateContext): { readings: GeneratedRe
     const days = g.workingDays.get(month) ?? [];
     if (days.length === 0) continue;
     const planned = m.book_id !== null ? g.plans.get(`${m.book_id}@${month}`) : undefined;
-    const day =
-      planned && planned < g.today ? planned : days[((m.book_id ?? m.account_id) * 7 + i) % days.length]!;
+    // A book is read on its planned day (from today on: not yet); a meter without a plan on a
+    // working day of the month.
+    const day = planned ?? days[((m.book_id ?? m.account_id) * 7 + i) % days.length]!;
     if (day <= start || day >= g.today) continue;
     // Along the route from 08:40: about two minutes a meter, some scatter.
     const minutes =
