@@ -1,4 +1,4 @@
-import { todayInChina } from '@meterline/domain';
+import { chinaDateTime, todayInChina } from '@meterline/domain';
 import { sql } from 'kysely';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -56,7 +56,7 @@ async function dragRow(from: number, to: number) {
 
 beforeAll(async () => {
   server = await startMeterline({ customers: 1000, metering: true });
-  browser = await openBrowser({ baseURL: server.url });
+  browser = await openBrowser({ baseURL: server.url, timezoneId: 'UTC' });
   page = browser.page;
 });
 
@@ -200,6 +200,30 @@ describe('meter reading in the back office', () => {
       .where('reading_id', '=', first.reading_id)
       .executeTakeFirstOrThrow();
     expect(decided).toEqual({ status: 'rejected', review_note: '读数明显偏高，请复抄' });
+
+    // ---- the analyst's day monitor for the last day read: each reader's meters read and first
+    // reading time are those of the rows, the time in China time whatever the browser's clock
+    const { rows: last } = await sql<{ day: string }>`
+      select max((read_at at time zone 'Asia/Shanghai')::date)::text as day from reading
+      where reader_id is not null and (read_at at time zone 'Asia/Shanghai')::date < ${todayInChina()}::date`.execute(
+      db,
+    );
+    const day = last[0]!.day;
+    const { rows: byReader } = await sql<{ reader_id: number; read: number; first: Date }>`
+      select reader_id, count(distinct (account_id, meter_id)) filter (where kind = 'actual')::int as read,
+             min(read_at) as first
+      from reading where reader_id is not null and (read_at at time zone 'Asia/Shanghai')::date = ${day}::date
+      group by reader_id`.execute(db);
+    expect(byReader.length).toBeGreaterThan(0);
+    await page.goto(`/reading/monitor?officeId=all&date=${day}`);
+    const table = page.getByTestId('monitor-table');
+    for (const r of byReader) {
+      const row = table.locator(`tr[data-row-key="${r.reader_id}"]`);
+      await row.waitFor();
+      const cells = row.locator('td');
+      expect(Number(await cells.nth(3).textContent())).toBe(r.read);
+      expect(await cells.nth(7).textContent()).toContain(chinaDateTime(r.first).slice(11, 16));
+    }
 
     expect(browser.problems).toEqual([]);
   });

@@ -28,6 +28,8 @@ export interface BrowserSession {
 export interface BrowserOptions {
   baseURL: string;
   locale?: string;
+  /** The browser's clock zone (the machine's by default). */
+  timezoneId?: string;
   /** 1440×900 unless given (the handheld test uses a phone's 360×740). */
   viewport?: { width: number; height: number };
   /** A touch screen (the handheld). */
@@ -45,6 +47,7 @@ export async function openBrowser(opts: BrowserOptions): Promise<BrowserSession>
     args: FLAGS,
     baseURL: opts.baseURL,
     locale: opts.locale ?? 'zh-CN',
+    ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
     viewport: opts.viewport ?? { width: 1440, height: 900 },
     acceptDownloads: true,
     ...(opts.hasTouch ? { hasTouch: true } : {}),

@@ -14,7 +14,21 @@ export function validateIsoDate(
   return { ok: true };
 }
 
-/** Today in the utility's timezone (China Standard Time has no daylight saving). */
+/** The utility's timezone: China Standard Time, UTC+8, without daylight saving. */
+const CHINA_OFFSET_MS = 8 * 3600_000;
+
+/** Today in the utility's timezone. */
 export function todayInChina(now: Date = new Date()): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+  return new Date(now.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/**
+ * An instant as 'YYYY-MM-DD HH:mm:ss' in the utility's timezone, whatever the viewer's clock says:
+ * a reader's 08:40 start is 08:40 on every screen. Empty for a missing or unreadable value.
+ */
+export function chinaDateTime(at: Date | string | null | undefined): string {
+  if (at === null || at === undefined) return '';
+  const ms = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  if (Number.isNaN(ms)) return '';
+  return new Date(ms + CHINA_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
 }

@@ -510,9 +510,15 @@ function generateMeter(m: MeterRow, g: GenerateContext): { readings: GeneratedRe
     // working day of the month.
     const day = planned ?? days[((m.book_id ?? m.account_id) * 7 + i) % days.length]!;
     if (day <= start || day >= g.today) continue;
-    // Along the route from 08:40: about two minutes a meter, some scatter.
+    // Along the route from 08:05: about two minutes a meter, some scatter; one book-day in ten starts
+    // 40 minutes late (after reading.dayStart) for the day monitor to show.
+    const late = ((m.book_id ?? m.account_id) * 31 + i * 7) % 10 === 0 ? 40 : 0;
     const minutes =
-      8 * 60 + 40 + Math.min(460, ((m.route_seq ?? m.account_id % 200) * 2) % 460) + Math.floor(r() * 6);
+      8 * 60 +
+      5 +
+      late +
+      Math.min(460, ((m.route_seq ?? m.account_id % 200) * 2) % 460) +
+      Math.floor(r() * 6);
     const readAt = chinaTime(
       day,
       `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`,

@@ -1,3 +1,4 @@
+import { todayInChina } from '@meterline/domain';
 import { DatePicker } from 'antd';
 import dayjs from 'dayjs';
 
@@ -25,12 +26,13 @@ export function DateInput({ value, onChange, notFuture, id, disabled, allowClear
       allowClear={allowClear}
       value={value ? dayjs(value, DATE_FORMAT) : null}
       onChange={(d) => onChange?.(d ? d.format(DATE_FORMAT) : null)}
-      disabledDate={notFuture ? (d) => d.isAfter(dayjs(), 'day') : undefined}
+      disabledDate={notFuture ? (d) => d.format(DATE_FORMAT) > todayInChina() : undefined}
     />
   );
 }
 
 /** Today as YYYY-MM-DD in the browser's calendar. */
+/** Today in the utility's time (China), as the server reckons days. */
 export function today(): string {
-  return dayjs().format(DATE_FORMAT);
+  return todayInChina();
 }

@@ -1,8 +1,13 @@
-import dayjs from 'dayjs';
+import { chinaDateTime } from '@meterline/domain';
 
-/** A timestamp from the API (ISO instant) in the browser's local time. */
+/** A timestamp from the API (ISO instant) in the utility's time (China), as the server reckons days. */
 export function formatDateTime(value: string | null | undefined): string {
-  return value ? dayjs(value).format('YYYY-MM-DD HH:mm:ss') : '';
+  return chinaDateTime(value);
+}
+
+/** HH:mm of a timestamp in the utility's time, or null. */
+export function formatClock(value: string | null | undefined): string | null {
+  return value ? chinaDateTime(value).slice(11, 16) || null : null;
 }
 
 export function formatBytes(bytes: number): string {

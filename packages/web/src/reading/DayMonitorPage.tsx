@@ -1,8 +1,8 @@
 import { WarningOutlined } from '@ant-design/icons';
 import { Alert, Card, Col, Progress, Row, Space, Statistic, Table, Tag, Tooltip, Typography } from 'antd';
-import dayjs from 'dayjs';
 import { useTranslation } from 'react-i18next';
 import { DateInput, today } from '../components/DateInput';
+import { formatClock } from '../components/format';
 import { useMeta } from '../components/meta';
 import { useApi } from '../components/useApi';
 import { OfficeSelect, useOfficeParam, useParam } from './common';
@@ -11,10 +11,7 @@ import type { DayMonitor, MonitorRow } from './types';
 const DEFAULT_DAY_START = '08:30';
 const DEFAULT_UPLOAD_BY = '17:00';
 
-/** HH:mm of an instant in the browser's time, or null. */
-function clock(value: string | null | undefined): string | null {
-  return value ? dayjs(value).format('HH:mm') : null;
-}
+const clock = formatClock;
 
 /** The analyst's view of one working day: each reader's progress, start and upload times. */
 export default function DayMonitorPage() {
@@ -30,7 +27,7 @@ export default function DayMonitorPage() {
   const uploadBy = monitor.data?.uploadBy ?? meta?.readingUploadBy ?? DEFAULT_UPLOAD_BY;
   const readers = monitor.data?.readers ?? [];
   const sum = (f: (r: MonitorRow) => number) => readers.reduce((s, r) => s + f(r), 0);
-  // The server's verdicts (in China time) when it gives them, else the browser's clock.
+  // The server's verdicts when it gives them, else the times themselves (both in China time).
   const late = (r: MonitorRow) => {
     if (r.startedLate !== undefined) return r.startedLate;
     const first = clock(r.firstReadAt);

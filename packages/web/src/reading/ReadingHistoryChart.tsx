@@ -1,4 +1,4 @@
-import dayjs from 'dayjs';
+import { chinaDateTime } from '@meterline/domain';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Chart, type ChartOption } from '../components/Chart';
@@ -35,7 +35,7 @@ export function ReadingHistoryChart({
   const { t } = useTranslation();
   const option = useMemo<ChartOption>(() => {
     const sorted = [...readings].sort((a, b) => a.readAt.localeCompare(b.readAt));
-    const label = (r: ChartReading) => r.period ?? dayjs(r.readAt).format('YYYY-MM');
+    const label = (r: ChartReading) => r.period ?? chinaDateTime(r.readAt).slice(0, 7);
     return {
       tooltip: {
         trigger: 'axis',
@@ -43,7 +43,7 @@ export function ReadingHistoryChart({
         formatter: (items: { dataIndex: number }[]) => {
           const r = sorted[items[0]?.dataIndex ?? 0];
           if (!r) return '';
-          return `${label(r)}<br/>${dayjs(r.readAt).format('YYYY-MM-DD')}<br/>${t('reading.consumption')}: ${
+          return `${label(r)}<br/>${chinaDateTime(r.readAt).slice(0, 10)}<br/>${t('reading.consumption')}: ${
             r.consumptionM3 ?? '—'
           } m³<br/>${t(`reading.kind.${r.kind}`)}`;
         },

@@ -1,3 +1,4 @@
+import { todayInChina } from '@meterline/domain';
 import { DatePicker, Select, Tag, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useCallback } from 'react';
@@ -107,7 +108,7 @@ export function MonthInput({ value, onChange }: { value: string; onChange: (mont
 }
 
 export function thisMonth(): string {
-  return dayjs().format('YYYY-MM');
+  return todayInChina().slice(0, 7);
 }
 
 /** The 2-year rotation rule: nothing when fine, orange from two months before, red when over. */
