@@ -1,3 +1,4 @@
+export * from './billing/index.ts';
 export * from './calendar/workingDays.ts';
 export * from './customers/address.ts';
 export * from './customers/creditCode.ts';
