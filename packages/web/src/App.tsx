@@ -27,6 +27,9 @@ const CorrectionsPage = lazy(() => import('./reading/CorrectionsPage'));
 const DayMonitorPage = lazy(() => import('./reading/DayMonitorPage'));
 const StatsPage = lazy(() => import('./reading/StatsPage'));
 const CalendarAdminPage = lazy(() => import('./calendar/CalendarAdminPage'));
+const TariffsPage = lazy(() => import('./billing/TariffsPage'));
+const BillRunsPage = lazy(() => import('./billing/BillRunsPage'));
+const BillingSummaryPage = lazy(() => import('./billing/BillingSummaryPage'));
 
 function NotFound() {
   const { t } = useTranslation();
@@ -65,6 +68,10 @@ export default function App() {
               <Route path="reading/monitor" element={<DayMonitorPage />} />
               <Route path="reading/stats" element={<StatsPage />} />
               <Route path="reading/calendar" element={<CalendarAdminPage />} />
+              <Route path="billing/tariffs" element={<TariffsPage />} />
+              <Route path="billing/runs" element={<BillRunsPage />} />
+              <Route path="billing/runs/:runId" element={<BillRunsPage />} />
+              <Route path="billing/summary" element={<BillingSummaryPage />} />
               <Route path="admin/staff" element={<StaffPage />} />
               <Route path="admin/roles" element={<RolesPage />} />
               <Route path="admin/offices" element={<OfficesPage />} />

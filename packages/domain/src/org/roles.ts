@@ -22,6 +22,10 @@ export const PERMISSIONS = [
   'reading.field',
   'reading.review',
   'reading.correct',
+  'tariff.admin',
+  'billing.run',
+  'billing.adjust',
+  'billing.approve',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -58,6 +62,13 @@ export const PERMISSION_LABELS: Record<Permission, Bilingual> = {
     en: 'Review readings, estimate, monitor reading',
   },
   'reading.correct': { 'zh-CN': '申请更正水表指数', en: 'Request index corrections' },
+  'tariff.admin': { 'zh-CN': '维护水价（阶梯价、附加费）', en: 'Maintain tariffs (blocks, surcharges)' },
+  'billing.run': { 'zh-CN': '开账（批量开账、打印通知单）', en: 'Run billing and print bill notices' },
+  'billing.adjust': {
+    'zh-CN': '申请账单更正（作废重开、调量补量、其他费用）',
+    en: 'Request bill corrections (cancel and rebill, volume adjustments, other charges)',
+  },
+  'billing.approve': { 'zh-CN': '审批账单更正', en: 'Approve bill corrections' },
 };
 
 export interface RoleDefinition {
@@ -76,7 +87,14 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
     code: 'clerk',
     name: { 'zh-CN': '营业员 / 客服专员', en: 'Customer-service clerk' },
     orgWide: false,
-    permissions: [...READ, 'customer.write', 'customer.state', 'document.write', 'reading.correct'],
+    permissions: [
+      ...READ,
+      'customer.write',
+      'customer.state',
+      'document.write',
+      'reading.correct',
+      'billing.adjust',
+    ],
   },
   {
     code: 'reader',
@@ -107,6 +125,9 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
       'reading.approve',
       'reading.review',
       'reading.correct',
+      'billing.run',
+      'billing.adjust',
+      'billing.approve',
     ],
   },
   {
@@ -123,6 +144,7 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
       'reading.review',
       'reading.approve',
       'reading.correct',
+      'billing.approve',
     ],
   },
   {
@@ -143,7 +165,12 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
     orgWide: false,
     permissions: [...READ],
   },
-  { code: 'finance', name: { 'zh-CN': '财务', en: 'Finance' }, orgWide: true, permissions: [...READ] },
+  {
+    code: 'finance',
+    name: { 'zh-CN': '财务', en: 'Finance' },
+    orgWide: true,
+    permissions: [...READ, 'tariff.admin', 'billing.run'],
+  },
   {
     code: 'grid_manager',
     name: { 'zh-CN': '网格经理', en: 'Grid manager' },

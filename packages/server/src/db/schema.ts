@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { BillingTables } from './schemaBilling.ts';
 
 /** timestamptz: read as Date, written as Date or ISO string. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -466,7 +467,7 @@ export interface RouteDownloadTable {
   downloaded_at: Timestamp;
 }
 
-export interface DB {
+export interface DB extends BillingTables {
   setting: SettingTable;
   branch: BranchTable;
   office: OfficeTable;

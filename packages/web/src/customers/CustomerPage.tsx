@@ -17,6 +17,7 @@ import {
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
+import { BillsTab } from '../billing/BillsTab';
 import { maskIdentity } from '../components/format';
 import { StateTag } from '../components/StateTag';
 import { useApi } from '../components/useApi';
@@ -98,6 +99,7 @@ function CustomerView({ accountId }: { accountId: string }) {
       label: t('tabs.readings'),
       children: <ReadingsTab accountId={c.account_id} />,
     },
+    { key: 'bills', label: t('tabs.bills'), children: <BillsTab accountId={c.account_id} /> },
     { key: 'state', label: t('tabs.state'), children: <StateTab data={data} onChanged={changed} /> },
     {
       key: 'lowIncome',

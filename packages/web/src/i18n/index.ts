@@ -5,6 +5,27 @@ import { initReactI18next } from 'react-i18next';
 import en from './en.json';
 import zhCN from './zh-CN.json';
 
+type Messages = { [key: string]: string | Messages };
+
+/** Parts of the translation kept in their own files (i18n/parts/<area>.<lang>.json), merged in. */
+const parts = import.meta.glob<Messages>('./parts/*.json', { eager: true, import: 'default' });
+
+function merge(into: Messages, from: Messages): Messages {
+  for (const [k, v] of Object.entries(from)) {
+    const here = into[k];
+    into[k] = typeof v === 'object' && typeof here === 'object' ? merge({ ...here }, v) : v;
+  }
+  return into;
+}
+
+function withParts(base: Messages, lang: string): Messages {
+  let out: Messages = { ...base };
+  for (const [file, part] of Object.entries(parts)) {
+    if (file.endsWith(`.${lang}.json`)) out = merge(out, part);
+  }
+  return out;
+}
+
 export type Lang = 'zh-CN' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
 
@@ -36,7 +57,10 @@ const initial = storedLang();
 applyLang(initial);
 
 void i18n.use(initReactI18next).init({
-  resources: { 'zh-CN': { translation: zhCN }, en: { translation: en } },
+  resources: {
+    'zh-CN': { translation: withParts(zhCN, 'zh-CN') },
+    en: { translation: withParts(en, 'en') },
+  },
   lng: initial,
   fallbackLng: 'zh-CN',
   interpolation: { escapeValue: false },

@@ -1,0 +1,12 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../platform/context.ts';
+import { billRoutes } from './billRoutes.ts';
+import { billRunRoutes } from './runRoutes.ts';
+import { tariffRoutes } from './tariffRoutes.ts';
+
+/** Billing (DOMAIN.md §4): tariffs, bill runs, bills and notices. */
+export async function billingRoutes(app: FastifyInstance, deps: AppDeps) {
+  await tariffRoutes(app, deps);
+  await billRunRoutes(app, deps);
+  await billRoutes(app, deps);
+}

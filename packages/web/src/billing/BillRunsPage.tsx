@@ -1,0 +1,4 @@
+/** Scaffold: replaced by the billing work of issue 4. */
+export default function BillRunsPage() {
+  return null;
+}

@@ -1,0 +1,4 @@
+/** Scaffold: the customer's bills (issue 4). */
+export function BillsTab(_props: { accountId: number }) {
+  return null;
+}
