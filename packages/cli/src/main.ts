@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { billRunCommand, UsageError } from '@meterline/server/billing/cli';
 import { ensureCalendar } from '@meterline/server/calendar/ensure';
 import { loadConfig } from '@meterline/server/config';
 import { openDatabase } from '@meterline/server/db/database';
@@ -7,6 +8,7 @@ import { seedCustomers } from '@meterline/server/seed/customers';
 import { seedDemoOrganisation } from '@meterline/server/seed/org';
 import { seedDemoReadings } from '@meterline/server/seed/readings';
 import { ensureReferenceData } from '@meterline/server/seed/reference';
+import { ensureDefaultTariffs } from '@meterline/server/seed/tariffs';
 import { startServer } from '@meterline/server/server';
 
 const HELP = `meterline — utility customer information and revenue
@@ -17,6 +19,10 @@ Commands:
   start                     start the server (embedded PostgreSQL unless DATABASE_URL is set)
   migrate                   apply pending database migrations and exit
   seed --customers N        add N demo customers (creates the demo organisation if missing)
+  bill-run --office CODE | --book CODE | --zone Z [--office CODE] | --all [--up-to DATE] [--dry-run]
+                            bill the accepted, unbilled readings of the scope read up to DATE
+                            (default today), printing progress and totals; --dry-run writes no
+                            bill; --resume RUN continues a run that stopped
 
 Environment:
   DATABASE_URL              use this PostgreSQL (≥ 15) instead of the embedded one
@@ -70,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
         const result = await seedCustomers(database.pool, { customers, seed: Number(values.seed), log });
         await seedDemoBooks(database.pool, { log });
         await seedDemoReadings(database.pool, { log });
+        await ensureDefaultTariffs(database.db);
         log(
           `seeded ${result.customers} customers in ${result.seconds.toFixed(1)} s (peak RSS ${result.peakRssMb} MB)`,
         );
@@ -77,6 +84,44 @@ async function main(argv: string[]): Promise<number> {
         await database.close();
       }
       return 0;
+    }
+    case 'bill-run': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          office: { type: 'string' },
+          book: { type: 'string' },
+          zone: { type: 'string' },
+          all: { type: 'boolean', default: false },
+          'up-to': { type: 'string' },
+          'dry-run': { type: 'boolean', default: false },
+          resume: { type: 'string' },
+        },
+      });
+      const database = await openDatabase(loadConfig(), { log });
+      try {
+        await ensureReferenceData(database.db);
+        const { exitCode } = await billRunCommand(
+          database,
+          {
+            office: values.office,
+            book: values.book,
+            zone: values.zone,
+            all: values.all,
+            upTo: values['up-to'],
+            dryRun: values['dry-run'],
+            resume: values.resume === undefined ? undefined : Number(values.resume),
+          },
+          { write: (text) => process.stdout.write(text), isTTY: process.stdout.isTTY === true },
+        );
+        return exitCode;
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        console.error(error.message);
+        return 2;
+      } finally {
+        await database.close();
+      }
     }
     default:
       console.error(`unknown command "${command}"\n`);

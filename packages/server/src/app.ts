@@ -8,8 +8,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import { auditRoutes } from './audit/routes.ts';
 import { authRoutes } from './auth/routes.ts';
+import { billingRoutes } from './billing/routes.ts';
+import { BillRunner } from './billing/runner.ts';
 import { calendarRoutes } from './calendar/routes.ts';
 import type { ServerConfig } from './config.ts';
 import { customerRoutes } from './customers/routes.ts';
@@ -35,9 +38,16 @@ export interface App {
   unaudited: { method: string; url: string }[];
   /** Imports uploaded files in the background; server.ts resumes it after listen. */
   importRunner: ImportRunner;
+  /** Bill runs in the background; server.ts resumes unfinished runs after listen. */
+  billRunner: BillRunner;
 }
 
-export async function buildApp(db: Kysely<DB>, config: ServerConfig): Promise<App> {
+/** `opts.pool`: the pool under `db`; smart-meter files then read and write through COPY. */
+export async function buildApp(
+  db: Kysely<DB>,
+  config: ServerConfig,
+  opts: { pool?: pg.Pool } = {},
+): Promise<App> {
   const app = Fastify({
     logger: { level: config.logLevel },
     bodyLimit: 2 * 1024 * 1024,
@@ -83,7 +93,9 @@ export async function buildApp(db: Kysely<DB>, config: ServerConfig): Promise<Ap
     }
   });
 
-  const deps: AppDeps = { db, config };
+  const billRunner = new BillRunner(db, { pool: opts.pool, logger: app.log.child({ module: 'bill-run' }) });
+  app.addHook('onClose', () => billRunner.stop());
+  const deps: AppDeps = { db, config, pool: opts.pool, billRunner };
   const importRunner = new ImportRunner(db, config, { logger: app.log.child({ module: 'imports' }) });
   app.addHook('onClose', () => importRunner.stop());
   await app.register(async (api) => {
@@ -99,6 +111,7 @@ export async function buildApp(db: Kysely<DB>, config: ServerConfig): Promise<Ap
     await meteringRoutes(api, deps);
     await fieldRoutes(api, deps);
     await readingRoutes(api, deps);
+    await billingRoutes(api, deps);
   });
 
   app.get('/api/health', { config: { public: true }, schema: { hide: true } }, async () => ({ ok: true }));
@@ -131,5 +144,5 @@ export async function buildApp(db: Kysely<DB>, config: ServerConfig): Promise<Ap
     }
     return hasWeb ? reply.sendFile('index.html', webDir) : reply.status(404).send('Not found');
   });
-  return { app, routes, unaudited, importRunner };
+  return { app, routes, unaudited, importRunner, billRunner };
 }

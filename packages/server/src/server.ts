@@ -7,6 +7,10 @@ import { seedCustomers } from './seed/customers.ts';
 import { DEMO_PASSWORD, DEMO_STAFF, seedDemoOrganisation } from './seed/org.ts';
 import { seedDemoReadings } from './seed/readings.ts';
 import { ensureReferenceData } from './seed/reference.ts';
+import { ensureDefaultTariffs } from './seed/tariffs.ts';
+
+/** How often a server looks for bill runs left behind by a process that died. */
+const BILL_RUN_ADOPT_EVERY_MS = 30_000;
 
 export interface RunningServer {
   url: string;
@@ -28,11 +32,14 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     await seedCustomers(database.pool, { customers: config.seedCustomers, log });
     await seedDemoBooks(database.pool, { log });
     await seedDemoReadings(database.pool, { log });
+    await ensureDefaultTariffs(database.db);
   }
-  const { app, importRunner } = await buildApp(database.db, config);
+  const { app, importRunner, billRunner } = await buildApp(database.db, config, { pool: database.pool });
   await app.listen({ port: config.port, host: config.host });
   // Batches left queued or half-done by the last run continue from their last committed chunk.
   await importRunner.resume();
+  // Bill runs too; a run whose process died moments ago is adopted once its heartbeat is stale.
+  await billRunner.resume({ everyMs: BILL_RUN_ADOPT_EVERY_MS });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}`;
@@ -47,6 +54,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       if (closing) return;
       closing = true;
       await importRunner.stop();
+      await billRunner.stop();
       await app.close();
       await database.close();
     },

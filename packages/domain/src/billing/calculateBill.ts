@@ -1,9 +1,8 @@
 import { Decimal } from 'decimal.js';
-import { addDays } from '../calendar/workingDays.ts';
 import { validateIsoDate } from '../platform/dates.ts';
 import { assert, type Bilingual, DomainError } from '../platform/errors.ts';
 import { type BlockBounds, splitIntoBlocks } from './blocks.ts';
-import { daysInclusive, minDate, monthsIn, splitByYear, yearOf } from './days.ts';
+import { daysInclusive, minDate, monthsIn, nextDay, splitByYear, yearOf } from './days.ts';
 import { BILLING_MESSAGES, type BillingProblem, problem } from './messages.ts';
 import { assertValidTariff, isVolume, problemsError, type Tariff, type TariffVersion } from './tariff.ts';
 
@@ -123,6 +122,31 @@ function yuan(fen: number): string {
   return new Decimal(fen).div(100).toFixed(2);
 }
 
+/** Digits of the whole part of an index (INDEX_RE), leading zeros aside: it is ≥ 10^n when above n. */
+function integerDigits(index: string): number {
+  const dot = index.indexOf('.');
+  const whole = dot === -1 ? index : index.slice(0, dot);
+  let i = 0;
+  while (i < whole.length - 1 && whole[i] === '0') i++;
+  return whole === '0'.repeat(whole.length) ? 0 : whole.length - i;
+}
+
+/** Tariff figures (prices, block bounds) parsed once by their text; Decimals are immutable. */
+const TARIFF_DECIMALS = new Map<string, Decimal>();
+const MAX_CACHED_DECIMALS = 10_000;
+
+function tariffDecimal(text: string): Decimal {
+  let value = TARIFF_DECIMALS.get(text);
+  if (value === undefined) {
+    value = new Decimal(text);
+    if (TARIFF_DECIMALS.size >= MAX_CACHED_DECIMALS) TARIFF_DECIMALS.clear();
+    TARIFF_DECIMALS.set(text, value);
+  }
+  return value;
+}
+
+const ZERO = new Decimal(0);
+
 function checkDateField(value: unknown, path: string, out: BillingProblem[]): boolean {
   const r =
     typeof value === 'string' ? validateIsoDate(value) : ({ ok: false, code: 'DATE_FORMAT' } as const);
@@ -154,7 +178,7 @@ export function validateBillInput(input: BillInput): BillingProblem[] {
       const value = r[field];
       if (typeof value !== 'string' || !INDEX_RE.test(value)) {
         out.push(problem(`reading.${field}`, 'INDEX_FORMAT'));
-      } else if (digitsOk && new Decimal(value).gte(new Decimal(10).pow(r.dialDigits))) {
+      } else if (digitsOk && integerDigits(value) > r.dialDigits) {
         out.push(problem(`reading.${field}`, 'INDEX_TOO_LARGE', { index: value, dialDigits: r.dialDigits }));
       }
     }
@@ -198,9 +222,21 @@ interface Segment {
   version: TariffVersion;
 }
 
+/** A tariff's versions in order of effective date (kept for tariffs that cannot change: prepareTariff). */
+const SORTED_VERSIONS = new WeakMap<Tariff, TariffVersion[]>();
+
+function versionsByDate(tariff: Tariff): TariffVersion[] {
+  let sorted = SORTED_VERSIONS.get(tariff);
+  if (!sorted) {
+    sorted = [...tariff.versions].sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom));
+    if (Object.isFrozen(tariff) && Object.isFrozen(tariff.versions)) SORTED_VERSIONS.set(tariff, sorted);
+  }
+  return sorted;
+}
+
 /** The period cut at each tariff change and each 1 January; refused where no version applies. */
 function segmentsOf(tariff: Tariff, periodFrom: string, periodTo: string): Segment[] {
-  const byDate = [...tariff.versions].sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom));
+  const byDate = versionsByDate(tariff);
   const segments: Segment[] = [];
   for (const year of splitByYear(periodFrom, periodTo)) {
     let cursor = year.from;
@@ -210,7 +246,7 @@ function segmentsOf(tariff: Tariff, periodFrom: string, periodTo: string): Segme
       if (end < cursor) continue;
       if (version.effectiveFrom > cursor) break;
       segments.push({ from: cursor, to: end, days: daysInclusive(cursor, end), version });
-      cursor = addDays(end, 1);
+      cursor = nextDay(end);
     }
     if (cursor <= year.to)
       throw new DomainError(
@@ -231,6 +267,8 @@ export function prorateByDays(volumeM3: Decimal, days: number[]): Decimal[] {
   assert(totalDays > 0, 'a period has at least one day');
   const units = volumeM3.times(1000);
   assert(units.isInteger(), 'volumes have at most 3 decimals');
+  // One stretch takes the whole volume (the shares below would come to the same).
+  if (days.length === 1) return [units.div(1000)];
   const exact = days.map((d) => units.times(d).div(totalDays));
   const shares = exact.map((x) => x.floor());
   let left = units.minus(shares.reduce((s, x) => s.plus(x), new Decimal(0))).toNumber();
@@ -273,12 +311,12 @@ function line(
   volumeM3: Decimal,
   priceFenPerM3: string,
 ): BillLine {
-  const price = new Decimal(priceFenPerM3);
+  const unitPrice = tariffDecimal(priceFenPerM3);
   return {
     ...fields,
     volumeM3: m3(volumeM3),
-    unitPriceFen: price.toString(),
-    amountFen: roundFen(volumeM3.times(price)),
+    unitPriceFen: unitPrice.toString(),
+    amountFen: roundFen(volumeM3.times(unitPrice)),
   };
 }
 
@@ -313,7 +351,7 @@ export function calculateBill(input: BillInput): Bill {
 
   // 2. Master meter less its sub-meters: refused, never billed negative or silently as zero.
   const subs = input.subMeterConsumptionsM3 ?? [];
-  const subTotal = subs.reduce((s, x) => s.plus(x), new Decimal(0));
+  const subTotal = subs.reduce((s, x) => s.plus(x), ZERO);
   if (subTotal.gt(consumption)) {
     throw new DomainError(
       'SUB_METERS_EXCEED_MASTER',
@@ -330,11 +368,11 @@ export function calculateBill(input: BillInput): Bill {
   }
 
   // 3. Low-income reduction over the valid days of the period, counted by calendar month.
-  let reduction = new Decimal(0);
+  let reduction = ZERO;
   if (input.lowIncome) {
     const perMonth = new Decimal(input.lowIncome.reductionM3PerMonth);
     const until = input.lowIncome.validUntil ? minDate(input.lowIncome.validUntil, periodTo) : periodTo;
-    const months = until >= periodFrom ? monthsIn(periodFrom, until) : new Decimal(0);
+    const months = until >= periodFrom ? monthsIn(periodFrom, until) : ZERO;
     const due = perMonth.times(months).toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
     reduction = Decimal.min(due, afterSubs);
     if (due.gt(0)) {
@@ -372,7 +410,7 @@ export function calculateBill(input: BillInput): Bill {
   const firstYear = yearOf(periodFrom);
   const given = input.annualBlockUsed;
   let usedYear = firstYear;
-  let used = given && given.year === firstYear ? new Decimal(given.volumeM3) : new Decimal(0);
+  let used = given && given.year === firstYear ? new Decimal(given.volumeM3) : ZERO;
   const usedBefore = used;
   let annualBlocksUsed = false;
   const lines: BillLine[] = [];
@@ -382,7 +420,7 @@ export function calculateBill(input: BillInput): Bill {
     const segYear = yearOf(seg.from);
     if (segYear !== usedYear) {
       usedYear = segYear;
-      used = new Decimal(0);
+      used = ZERO;
     }
     const common = { from: seg.from, to: seg.to, tariffVersion: v.version };
     const months = monthsIn(seg.from, seg.to);
@@ -402,13 +440,13 @@ export function calculateBill(input: BillInput): Bill {
       // Monthly thresholds scale with the months of the segment, rounded to the litre.
       const scale = (x: string) =>
         basis === 'annual'
-          ? new Decimal(x)
-          : new Decimal(x).times(months).toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
+          ? tariffDecimal(x)
+          : tariffDecimal(x).times(months).toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
       const bounds: BlockBounds[] = blocks.map((b) => ({
         fromM3: scale(b.fromM3),
         toM3: b.toM3 === null ? null : scale(b.toM3),
       }));
-      for (const share of splitIntoBlocks(volume, basis === 'annual' ? used : new Decimal(0), bounds)) {
+      for (const share of splitIntoBlocks(volume, basis === 'annual' ? used : ZERO, bounds)) {
         const block = blocks[share.index]!;
         segmentLines.push(
           line(
@@ -441,7 +479,7 @@ export function calculateBill(input: BillInput): Bill {
             'zh-CN': `最低收费补足（每月 ${perMonth} 元 × ${months.toFixed(3)} 个月 = ${yuan(minimumFen)} 元）`,
             en: `Minimum charge top-up (${perMonth} yuan a month × ${months.toFixed(3)} months = ${yuan(minimumFen)} yuan)`,
           },
-          volumeM3: m3(new Decimal(0)),
+          volumeM3: m3(ZERO),
           unitPriceFen: null,
           amountFen: minimumFen - chargedFen,
         });

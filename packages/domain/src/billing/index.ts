@@ -26,9 +26,18 @@ export {
   MAX_SURCHARGES,
   MAX_TARIFF_VERSIONS,
   PRICE_FRACTION_DIGITS,
+  prepareTariff,
   type Surcharge,
   type Tariff,
   type TariffVersion,
   validateTariff,
   versionOn,
 } from './tariff.ts';
+export {
+  type BilledVersion,
+  billedVersionChanges,
+  TARIFF_EDIT_MESSAGES,
+  type TariffEditCode,
+  type TariffEditProblem,
+} from './tariffEdit.ts';
+export { fenToYuan, formatFenAsYuan, YUAN_FRACTION_DIGITS, yuanToFen } from './yuan.ts';

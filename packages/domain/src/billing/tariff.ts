@@ -253,10 +253,34 @@ export function validateTariff(tariff: Tariff): BillingProblem[] {
   return out;
 }
 
+/** Tariffs checked by prepareTariff: deep-frozen, so they cannot have changed since. */
+const PREPARED = new WeakSet<object>();
+
 /** Throws the problems of validateTariff as one DomainError with field errors. */
 export function assertValidTariff(tariff: Tariff): void {
+  if (PREPARED.has(tariff)) return;
   const problems = validateTariff(tariff);
   if (problems.length > 0) throw problemsError('TARIFF_INVALID', problems);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * A validated, deep-frozen copy of a tariff, for pricing many bills with it: calculateBill checks
+ * a tariff on every call (validateTariff), except one prepared here, which cannot have changed
+ * since it was checked. Throws TARIFF_INVALID like assertValidTariff.
+ */
+export function prepareTariff(tariff: Tariff): Tariff {
+  assertValidTariff(tariff);
+  const copy = deepFreeze(structuredClone(tariff));
+  PREPARED.add(copy);
+  return copy;
 }
 
 export function problemsError(code: 'TARIFF_INVALID' | 'BILL_INPUT_INVALID', problems: BillingProblem[]) {

@@ -35,6 +35,13 @@ export const DEFAULT_SETTINGS = {
   'reading.uploadBy': '17:00',
   /** Zone 0 (read monthly) from this caliber up, DN. */
   'reading.largeMeterMinDn': 40,
+  /** A bill falls due this many days after the reading it bills (DOMAIN.md §4, §6). */
+  'billing.dueDays': 30,
+  /** The utility's name at the head of every bill notice (水费通知单). */
+  'notice.utilityName': '供水有限公司',
+  /** Where and how to pay, printed at the foot of every bill notice. */
+  'notice.paymentNote':
+    '请在缴费期限前到各营业所、银行代收网点缴纳，或通过微信、支付宝生活缴费缴纳；逾期将按日加收滞纳金。',
 } as const;
 
 export type SettingKey = keyof typeof DEFAULT_SETTINGS;

@@ -45,6 +45,13 @@ export interface BillRunTable {
   cursor_reading_id: Defaulted<number>;
   error: Defaulted<string>;
   requested_by: number | null;
+  /** 0007: the offices the run may bill (the caller's when started); null: every office. */
+  office_ids: number[] | null;
+  accounts_total: Defaulted<number>;
+  accounts_done: Defaulted<number>;
+  sms_queued: Defaulted<number>;
+  /** By usage type: { [code]: { bills, volumeM3, amountFen } }. */
+  totals: Defaulted<unknown>;
   created_at: Timestamp;
   started_at: Date | null;
   heartbeat_at: Date | null;

@@ -1,5 +1,6 @@
 import type { Lang } from '@meterline/domain';
 import { type Kysely, sql } from 'kysely';
+import { billAcceptedReadings } from '../billing/engine.ts';
 import type { DB } from '../db/schema.ts';
 import type { RequestContext } from '../platform/context.ts';
 import { requireCaller } from '../platform/context.ts';
@@ -303,6 +304,17 @@ export class FieldService {
         dataDir: this.dataDir,
         lockMeters: true,
       });
+      // Accepted readings are billed on the spot, in this transaction (DOMAIN.md §4: the bill is made on
+      // the day of reading); those in review wait for the analyst's decision.
+      await billAcceptedReadings(
+        trx,
+        ctx,
+        ingested.flatMap((r) =>
+          r.stored?.status === 'accepted' && r.accountId !== undefined && r.readingId !== undefined
+            ? [{ accountId: r.accountId, readingId: r.readingId }]
+            : [],
+        ),
+      );
       const all = [...early, ...ingested].sort((a, b) => a.ref - b.ref);
       await auditUpload(trx, ctx, body.deviceId, all);
       return all;

@@ -31,10 +31,17 @@ const NO_OFFICE_DATA = new Set([
   'GET /api/roles',
   'GET /api/imports/template',
   'GET /api/calendar',
+  // Tariffs: organisation-wide reference data, and a preview that computes without storing.
+  'GET /api/tariffs',
+  'GET /api/tariffs/:usageType',
+  'POST /api/tariffs/preview',
 ]);
 
 /** Lists that need more than paging to answer (added to the unfiltered request). */
-const LIST_QUERY: Record<string, string> = { 'GET /api/field/route': '&date=2026-10-08&deviceId=x' };
+const LIST_QUERY: Record<string, string> = {
+  'GET /api/field/route': '&date=2026-10-08&deviceId=x',
+  'GET /api/billing/summary': '&month=2026-10',
+};
 
 /** Organisation-wide data: an office-scoped role gets 403 whatever its permissions. */
 const ORG_WIDE_EXPECTED = [
@@ -48,6 +55,7 @@ const ORG_WIDE_EXPECTED = [
   'PUT /api/settings/:key',
   'PUT /api/calendar/days/:day',
   'POST /api/calendar/years/:year/reload',
+  'PUT /api/tariffs/:usageType',
 ];
 
 beforeAll(async () => {
@@ -161,6 +169,34 @@ beforeAll(async () => {
     .returning('document_id')
     .executeTakeFirstOrThrow();
   ids.documentId = doc.document_id;
+  // A bill of office A (bills are sub-ids of the account, checked through the account).
+  const bill = await t.db
+    .insertInto('bill')
+    .values({
+      account_id: accountId,
+      bill_no: '202610-00000001',
+      meter_id: null,
+      reading_id: null,
+      run_id: null,
+      usage_type_code: 'W_RES',
+      period: '2026-10',
+      period_from: '2026-09-01',
+      period_to: '2026-09-30',
+      start_index: null,
+      end_index: null,
+      amount_fen: 100,
+      block_year: null,
+      block_used_before_m3: null,
+      block_used_after_m3: null,
+      due_on: '2026-10-31',
+      replaces_bill_id: null,
+      cancelled_at: null,
+      cancelled_by: null,
+      created_by: null,
+    })
+    .returning('bill_id')
+    .executeTakeFirstOrThrow();
+  ids.billId = bill.bill_id;
   const clerkA = await t.db
     .selectFrom('staff')
     .select('staff_id')
@@ -214,6 +250,25 @@ beforeAll(async () => {
       .returning('change_id')
       .executeTakeFirstOrThrow()
   ).change_id;
+  ids.usageType = 'W_RES';
+  // Bill runs: one of each office.
+  const runOf = async (officeId: number) =>
+    (
+      await t.db
+        .insertInto('bill_run')
+        .values({
+          scope: 'office',
+          office_id: officeId,
+          office_ids: [officeId],
+          up_to: '2026-10-01',
+          dry_run: true,
+          status: 'failed',
+        })
+        .returning('run_id')
+        .executeTakeFirstOrThrow()
+    ).run_id;
+  ids.runId = await runOf(officeA);
+  await runOf(officeB);
   ids.day = '2026-10-01';
   ids.year = 2026;
   // Readings: per office a reading in review (read today), a correction and a stuck-meter follow-up.
@@ -318,7 +373,7 @@ describe('office scope on every route', () => {
         expect(res.statusCode, name).toBe(403);
         continue;
       }
-      if (/:(accountId|staffId|officeId|importId|bookId|changeId)\b/.test(route.url)) {
+      if (/:(accountId|staffId|officeId|importId|bookId|changeId|runId)\b/.test(route.url)) {
         const res = await asB({ method: route.method, url, payload: {} });
         expect(res.statusCode, `${name} → ${res.body}`).toBe(404);
         continue;
@@ -424,6 +479,13 @@ describe('office scope on every route', () => {
           break;
         case 'GET /api/field/route':
           for (const m of body.meters) expect(await officeOf(m.accountId), name).toBe(officeB);
+          break;
+        case 'GET /api/billing/summary':
+          for (const item of body.byOffice) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/bill-runs':
+          expect(body.items.length, name).toBeGreaterThan(0);
+          for (const item of body.items) expect(item.officeIds, name).toEqual([officeB]);
           break;
         case 'GET /api/imports':
           for (const item of body.items ?? body) expect(item.office_id ?? item.officeId).toBe(officeB);

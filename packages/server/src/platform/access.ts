@@ -117,6 +117,17 @@ export const PARAM_OFFICES: Record<string, OfficeResolver> = {
     const row = await db.selectFrom('book').select('office_id').where('book_id', '=', id).executeTakeFirst();
     return row ? [row.office_id] : null;
   },
+  // A bill run belongs to the offices it may bill; one over every office, to all of them.
+  runId: async (db, id) => {
+    const row = await db
+      .selectFrom('bill_run')
+      .select('office_ids')
+      .where('run_id', '=', id)
+      .executeTakeFirst();
+    if (!row) return null;
+    if (row.office_ids !== null) return row.office_ids.map(Number);
+    return (await db.selectFrom('office').select('office_id').execute()).map((o) => o.office_id);
+  },
   changeId: async (db, id) => {
     const row = await db
       .selectFrom('reading_plan_change as c')
@@ -144,8 +155,18 @@ export const UNSCOPED_PARAMS = new Set([
   'roleCode',
   'branchId',
   'key',
+  'billId',
+  // Tariffs are organisation-wide reference data, keyed by usage type.
+  'usageType',
   '*',
 ]);
+
+/** Whether the caller holds the permission, or one of a list of them. */
+function holdsAny(caller: Caller, needed: Permission | readonly Permission[]): boolean {
+  return typeof needed === 'string'
+    ? caller.permissions.has(needed)
+    : needed.some((p) => caller.permissions.has(p));
+}
 
 function covers(caller: Caller, officeIds: number[], all: boolean): boolean {
   if (caller.officeIds === null) return true;
@@ -171,7 +192,7 @@ export interface AccessOptions {
 export interface RouteRecord {
   method: string;
   url: string;
-  permission?: Permission;
+  permission?: Permission | readonly Permission[];
   public?: boolean;
   signedIn?: boolean;
   orgWide?: boolean;
@@ -229,7 +250,8 @@ export function registerAccess(app: FastifyInstance, { db }: AccessOptions): Rou
     const caller = token ? await loadCaller(db, token) : null;
     if (!caller) throw unauthenticated();
     request.ctx.caller = caller;
-    if (cfg.permission && !caller.permissions.has(cfg.permission)) throw forbidden(cfg.permission);
+    if (cfg.permission && !holdsAny(caller, cfg.permission))
+      throw forbidden([cfg.permission].flat().join(' | '));
     if (cfg.orgWide && caller.officeIds !== null) throw orgWideOnly();
   });
 

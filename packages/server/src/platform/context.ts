@@ -1,5 +1,7 @@
 import type { Lang, Permission } from '@meterline/domain';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { BillRunner } from '../billing/runner.ts';
 import type { ServerConfig } from '../config.ts';
 import type { DB } from '../db/schema.ts';
 
@@ -28,8 +30,11 @@ export interface RequestContext {
 }
 
 export interface RouteAccess {
-  /** The permission the route needs; routes without one must be marked public or signedIn. */
-  permission?: Permission;
+  /**
+   * The permission the route needs (or a list: any one of them will do); routes without one must be
+   * marked public or signedIn.
+   */
+  permission?: Permission | readonly Permission[];
   /** No session needed (login, health, the OpenAPI document). */
   public?: boolean;
   /** Any signed-in staff member (their own profile, logout). */
@@ -43,6 +48,10 @@ export interface RouteAccess {
 export interface AppDeps {
   db: Kysely<DB>;
   config: ServerConfig;
+  /** The pool under `db`, for the few paths that need a raw connection (COPY of smart-meter files). */
+  pool?: pg.Pool;
+  /** Bill runs in the background (billing/runner.ts); server.ts resumes it after listen. */
+  billRunner?: BillRunner;
 }
 
 declare module 'fastify' {

@@ -29,6 +29,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   CORRECTION_BREAKS_NEXT: 409,
   FOLLOWUP_CLOSED: 409,
   SELF_APPROVAL: 403,
+  TARIFF_VERSION_BILLED: 409,
+  BILL_RUN_FINISHED: 409,
+  BILL_RUN_ACTIVE: 409,
+  BILL_RUN_NOT_CANCELLABLE: 409,
 };
 
 /** Data of an error that its reply carries besides code and message (for clients that act on it). */

@@ -2,15 +2,42 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { type Bilingual, DomainError } from '@meterline/domain';
 import { parse as parseCsvLine } from 'csv-parse/sync';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import type { DB } from '../db/schema.ts';
 import type { RequestContext } from '../platform/context.ts';
 import { requireCaller } from '../platform/context.ts';
 import { loadSettings } from '../platform/settings.ts';
-import { type Candidate, type IngestResult, ingestReadings } from './ingest.ts';
+import { CLOCK_SKEW_MS, type IngestTimings, type Outcome } from './ingest.ts';
 import { type RowError, rowMessages } from './messages.ts';
-import { INDEX_PATTERN, parseReadAt, readingRules } from './model.ts';
-import { loadAnomalyCodes } from './repository.ts';
+import {
+  type AnomalyInfo,
+  decideReadingMilli,
+  historyMilli,
+  INDEX_PATTERN,
+  milliOf,
+  milliText,
+  parseReadAt,
+  periodFromNumber,
+  periodNumber,
+  periodOf,
+  type ReadingRules,
+  readingRules,
+  type StoredReadings,
+  withAcceptedMilli,
+} from './model.ts';
+import {
+  type BulkConnection,
+  bulkSession,
+  kyselyConnection,
+  loadAnomalyCodes,
+  loadBulkKeys,
+  loadBulkReadings,
+  type MeterKey,
+  meterKey,
+  openBulkFollowups,
+  poolConnection,
+} from './repository.ts';
 
 /**
  * Smart-meter files (远传表): CSV rows `meter_no, read_at, index[, anomaly_codes]` for one office,
@@ -19,6 +46,8 @@ import { loadAnomalyCodes } from './repository.ts';
  * again) stores nothing twice. Rows that fail are reported with their row number and reason; the
  * rest are stored.
  */
+
+const DAY_MS = 86_400_000;
 
 /** Rows checked and written per transaction. */
 export const BULK_CHUNK_ROWS = 50_000;
@@ -91,9 +120,11 @@ interface ParsedRow {
   meterNo: string;
   readAt: Date | null;
   index: string | null;
-  anomalyCodes: string[];
+  anomalyCodes: readonly string[];
   error: RowError | null;
 }
+
+const NO_CODES: readonly string[] = Object.freeze([]);
 
 function splitLine(line: string): string[] {
   if (!line.includes('"')) return line.split(',');
@@ -101,31 +132,44 @@ function splitLine(line: string): string[] {
   return parsed[0] ?? [];
 }
 
-function parseRow(rowNo: number, cells: string[], columns: Map<string, number>): ParsedRow {
-  const cell = (name: string) => {
-    const i = columns.get(name);
-    return i === undefined ? '' : (cells[i] ?? '').trim();
-  };
-  const meterNo = cell('meterNo');
-  const row: ParsedRow = { rowNo, meterNo, readAt: null, index: null, anomalyCodes: [], error: null };
-  if (cells.length < 3 || cells.length > columns.size + 1) {
-    row.error = { code: 'COLUMN_COUNT', data: {} };
+/** Reads a file's rows: smart-meter files repeat the same read time row after row, parsed once. */
+class RowParser {
+  private lastText = '';
+  private lastReadAt: Date | null = null;
+  constructor(private readonly columns: Map<string, number>) {}
+
+  parse(rowNo: number, cells: string[]): ParsedRow {
+    const { columns } = this;
+    const cell = (name: string) => {
+      const i = columns.get(name);
+      return i === undefined ? '' : (cells[i] ?? '').trim();
+    };
+    const meterNo = cell('meterNo');
+    const row: ParsedRow = { rowNo, meterNo, readAt: null, index: null, anomalyCodes: NO_CODES, error: null };
+    if (cells.length < 3 || cells.length > columns.size + 1) {
+      row.error = { code: 'COLUMN_COUNT', data: {} };
+      return row;
+    }
+    const readAtText = cell('readAt');
+    if (readAtText !== this.lastText || this.lastReadAt === null) {
+      this.lastText = readAtText;
+      this.lastReadAt = parseReadAt(readAtText);
+    }
+    row.readAt = this.lastReadAt;
+    if (!row.readAt) {
+      row.error = { code: 'READ_AT_FORMAT', data: {} };
+      return row;
+    }
+    const index = cell('index');
+    if (index !== '' && !INDEX_PATTERN.test(index)) {
+      row.error = { code: 'INDEX_FORMAT', data: {} };
+      return row;
+    }
+    row.index = index === '' ? null : index;
+    const codes = cell('anomalyCodes');
+    if (codes !== '') row.anomalyCodes = [...new Set(codes.split(/[|;\s]+/).filter(Boolean))];
     return row;
   }
-  row.readAt = parseReadAt(cell('readAt'));
-  if (!row.readAt) {
-    row.error = { code: 'READ_AT_FORMAT', data: {} };
-    return row;
-  }
-  const index = cell('index');
-  if (index !== '' && !INDEX_PATTERN.test(index)) {
-    row.error = { code: 'INDEX_FORMAT', data: {} };
-    return row;
-  }
-  row.index = index === '' ? null : index;
-  const codes = cell('anomalyCodes');
-  row.anomalyCodes = codes === '' ? [] : [...new Set(codes.split(/[|;\s]+/).filter(Boolean))];
-  return row;
 }
 
 export interface BulkOptions {
@@ -133,9 +177,347 @@ export interface BulkOptions {
   filePath: string;
   fileName: string;
   dataDir: string;
+  /**
+   * A pool of raw connections: each chunk then reads its meters' readings and writes its own through
+   * COPY. Without it the chunks run on `db` with plain queries and inserts (same results, slower).
+   */
+  pool?: pg.Pool;
   chunkRows?: number;
   now?: Date;
   log?: (msg: string) => void;
+}
+
+/** What a chunk counted and which of its rows it rejected (in the order found). */
+interface ChunkResult {
+  counts: Record<Outcome, number>;
+  rejects: { rowNo: number; meterNo: string; error: RowError }[];
+}
+
+interface ChunkOptions {
+  officeId: number;
+  rules: ReadingRules;
+  anomalies: ReadonlyMap<string, AnomalyInfo>;
+  now: Date;
+  timings: IngestTimings;
+  /** Awaited with the chunk's meters before their readings are loaded, and before the chunk writes. */
+  beforeLoad?: (meters: readonly MeterKey[]) => Promise<void>;
+  beforeWrite?: () => Promise<void>;
+}
+
+/** A row of the file that passed its own checks and is no repeat within its chunk. */
+interface Fresh {
+  row: ParsedRow;
+  readAt: Date;
+  readAtIso: string;
+  clientId: string;
+  indexMilli: number | null;
+  /** Its own period (the month of readAt in China). */
+  ownPeriod: string;
+  outcome: Outcome | null;
+  error: RowError | null;
+}
+
+/** Read times of a chunk in their forms (most files have one or a few). */
+class ReadTimes {
+  private last: Date | null = null;
+  iso = '';
+  period = '';
+  of(at: Date): this {
+    if (at !== this.last) {
+      this.last = at;
+      this.iso = at.toISOString();
+      this.period = periodOf(at);
+    }
+    return this;
+  }
+}
+
+/**
+ * One chunk of a smart-meter file, inside its transaction: the same outcome for every row as
+ * ingestReadings gives (bulk.test.ts compares them), set-based — one query for the rows' meters and
+ * earlier client ids, one for the readings of the meters still in question, each meter decided as
+ * its readings arrive (the rules in integers), one COPY of the readings, one statement for the
+ * follow-ups.
+ */
+async function ingestBulkChunk(
+  conn: BulkConnection,
+  rows: ParsedRow[],
+  opts: ChunkOptions,
+): Promise<ChunkResult> {
+  const t0 = performance.now();
+  const counts: Record<Outcome, number> = { accepted: 0, review: 0, conflict: 0, duplicate: 0, rejected: 0 };
+  const rejects: ChunkResult['rejects'] = [];
+  for (const r of rows) if (r.error) rejects.push({ rowNo: r.rowNo, meterNo: r.meterNo, error: r.error });
+
+  // The same client id twice in the chunk: the later ones answer as the first one did. (The client
+  // id holds the meter number and the read time, so it alone is the key ingestReadings uses.)
+  const fresh: Fresh[] = [];
+  const firstOf = new Map<string, Fresh>();
+  const answerOf: (Fresh | null)[] = new Array(rows.length).fill(null);
+  const times = new ReadTimes();
+  for (const [at, row] of rows.entries()) {
+    if (row.error) continue;
+    const time = times.of(row.readAt!);
+    const clientId = `bulk:${row.meterNo}@${time.iso}`;
+    const first = firstOf.get(clientId);
+    if (first) {
+      answerOf[at] = first;
+      continue;
+    }
+    const f: Fresh = {
+      row,
+      readAt: row.readAt!,
+      readAtIso: time.iso,
+      clientId,
+      indexMilli: row.index === null ? null : milliOf(row.index),
+      ownPeriod: time.period,
+      outcome: null,
+      error: null,
+    };
+    firstOf.set(clientId, f);
+    answerOf[at] = f;
+    fresh.push(f);
+  }
+  // The window the rules look back from (as loadContexts has it): the chunk's read times and now.
+  let fromMs = opts.now.getTime();
+  let toMs = fromMs;
+  for (const c of fresh) {
+    const ms = c.readAt.getTime();
+    if (ms < fromMs) fromMs = ms;
+    if (ms > toMs) toMs = ms;
+  }
+  const season = { fromUs: (fromMs - 400 * DAY_MS) * 1000, toUs: (toMs - 330 * DAY_MS) * 1000 };
+  const recentFrom = new Date(fromMs - 124 * DAY_MS).toISOString().slice(0, 7);
+  const recentFromNo = periodNumber(recentFrom);
+
+  const keys = await loadBulkKeys(
+    conn,
+    fresh.map((c) => ({ meterNo: c.row.meterNo, clientId: c.clientId })),
+  );
+  const reject = (c: Fresh, error: RowError) => {
+    c.outcome = 'rejected';
+    c.error = error;
+  };
+  const latest = opts.now.getTime() + CLOCK_SKEW_MS;
+  const valid: number[] = [];
+  for (const [i, c] of fresh.entries()) {
+    if (!keys.found[i] || keys.officeId[i] !== opts.officeId) {
+      reject(c, { code: 'METER_NO_UNKNOWN', data: { meterNo: c.row.meterNo } });
+    } else if (keys.duplicate[i]) {
+      c.outcome = 'duplicate';
+    } else if (!keys.inService[i]) {
+      reject(c, { code: 'METER_REMOVED', data: {} });
+    } else if (c.readAt.getTime() > latest) {
+      reject(c, { code: 'READ_AT_FUTURE', data: {} });
+    } else {
+      const unknown = c.row.anomalyCodes.find((code) => !opts.anomalies.has(code));
+      if (unknown !== undefined) reject(c, { code: 'ANOMALY_UNKNOWN', data: { code: unknown } });
+      else valid.push(i);
+    }
+  }
+
+  // Oldest first per meter, so a later reading of the chunk counts from an earlier one; the meters in
+  // key order, so that their readings are read (and the new ones written) page after page.
+  valid.sort(
+    (a, b) =>
+      keys.accountId[a]! - keys.accountId[b]! ||
+      keys.meterId[a]! - keys.meterId[b]! ||
+      fresh[a]!.readAt.getTime() - fresh[b]!.readAt.getTime(),
+  );
+  /** The valid rows of each meter: valid[groupStart[g]] … valid[groupStart[g + 1] − 1]. */
+  const groupStart: number[] = [];
+  const groups: MeterKey[] = [];
+  for (const [v, i] of valid.entries()) {
+    const previous = v > 0 ? valid[v - 1]! : -1;
+    if (
+      previous === -1 ||
+      keys.accountId[previous] !== keys.accountId[i] ||
+      keys.meterId[previous] !== keys.meterId[i]
+    ) {
+      groupStart.push(v);
+      groups.push({ accountId: keys.accountId[i]!, meterId: keys.meterId[i]! });
+    }
+  }
+  groupStart.push(valid.length);
+
+  const writer = conn.readingWriter();
+  const followups: { accountId: number; clientId: string; code: string; department: string }[] = [];
+  let decideMs = 0;
+  const decideMeter = (g: number, stored: StoredReadings) => {
+    const d0 = performance.now();
+    const first = valid[groupStart[g]!]!;
+    const accountId = keys.accountId[first]!;
+    const meterId = keys.meterId[first]!;
+    const bookId = Number.isNaN(keys.bookId[first]!) ? null : keys.bookId[first]!;
+    let history = historyMilli(
+      stored,
+      { dialDigits: keys.dialDigits[first]!, initialMilli: keys.initialMilli[first]! },
+      season,
+    );
+    const revisit = stored.revisitPeriod(recentFromNo);
+    /** Readings standing for the meter per period: those stored, then those of this chunk. */
+    const live = new Map<number, { estimated: boolean; indexMilli: number | null }[]>();
+    for (let v = groupStart[g]!; v < groupStart[g + 1]!; v++) {
+      const c = fresh[valid[v]!]!;
+      const decision = decideReadingMilli(
+        { indexMilli: c.indexMilli, readAt: c.readAt, anomalyCodes: c.row.anomalyCodes },
+        history,
+        opts.anomalies,
+        opts.rules,
+      );
+      if (!decision.ok) {
+        reject(c, { code: decision.code, data: decision.data });
+        continue;
+      }
+      // A meter review sent back is read for the period it was rejected in.
+      const own = periodNumber(c.ownPeriod);
+      const period = revisit !== null && revisit < own ? revisit : own;
+      let standing = live.get(period);
+      if (!standing) {
+        standing = period === own ? stored.standing(period, recentFromNo) : [];
+        live.set(period, standing);
+      }
+      // The same reading again under another client id: kept once (sameReading).
+      const estimated = decision.kind === 'estimated';
+      const same = standing.some((l) =>
+        l.indexMilli === null || decision.indexMilli === null
+          ? l.indexMilli === decision.indexMilli && l.estimated === estimated
+          : l.indexMilli === decision.indexMilli,
+      );
+      if (same) {
+        c.outcome = 'duplicate';
+        continue;
+      }
+      const status = standing.length > 0 ? 'conflict' : decision.status;
+      c.outcome = status;
+      writer.add({
+        accountId,
+        meterId,
+        bookId,
+        period: period === own ? c.ownPeriod : periodFromNumber(period),
+        readAt: c.readAt,
+        readAtIso: c.readAtIso,
+        previousIndex: milliText(decision.previousMilli),
+        indexValue: decision.indexMilli === null ? null : milliText(decision.indexMilli),
+        consumptionM3: decision.consumptionMilli === null ? null : milliText(decision.consumptionMilli),
+        kind: decision.kind,
+        anomalyCodes: c.row.anomalyCodes,
+        flags: decision.flags,
+        clientId: c.clientId,
+        status,
+      });
+      for (const code of c.row.anomalyCodes) {
+        followups.push({
+          accountId,
+          clientId: c.clientId,
+          code,
+          department: opts.anomalies.get(code)!.department,
+        });
+      }
+      standing.push({ estimated, indexMilli: decision.indexMilli });
+      if (status === 'accepted') history = withAcceptedMilli(history, { ...decision, readAt: c.readAt });
+    }
+    decideMs += performance.now() - d0;
+  };
+  // The readings of the meters still in question (none when the file is sent again), each meter
+  // decided as soon as its readings are in.
+  // (Waiting for the chunk before this one, when there is one at work, counts in no stage.)
+  let waitMs = performance.now();
+  await opts.beforeLoad?.(groups);
+  waitMs = performance.now() - waitMs;
+  await loadBulkReadings(conn, groups, recentFrom, decideMeter);
+  let t2 = performance.now();
+  await opts.beforeWrite?.();
+  waitMs += performance.now() - t2;
+  t2 = performance.now();
+  await writer.finish();
+  await openBulkFollowups(conn, followups);
+  opts.timings.loadMs += t2 - t0 - decideMs - waitMs;
+  opts.timings.checkMs += decideMs;
+  opts.timings.writeMs += performance.now() - t2;
+
+  // In the file's order: the chunk's rows, repeats answering as their first.
+  for (const [at, row] of rows.entries()) {
+    const c = answerOf[at];
+    if (!c) continue;
+    if (c.outcome === 'rejected') {
+      counts.rejected++;
+      rejects.push({ rowNo: row.rowNo, meterNo: row.meterNo, error: c.error! });
+    } else counts[c.row === row ? c.outcome! : 'duplicate']++;
+  }
+  return { counts, rejects };
+}
+
+/** How long an upload waits for another file of the same office to be stored, and how often it looks. */
+const OFFICE_LOCK_WAIT_MS = 60 * 60_000;
+const OFFICE_LOCK_POLL_MS = 250;
+
+/**
+ * The connections a file is stored on with the pool: the first holds the lock on the office's files
+ * (a session lock, so the file holds it from its first chunk to its last); a second, taken only if
+ * the pool has one to spare at once, lets the next chunk read while one writes. Both are the file's
+ * until `release`, so an upload never waits for a connection while it holds one (no starved pool).
+ */
+interface Lanes {
+  clients: pg.PoolClient[];
+  release(broken: boolean): Promise<void>;
+}
+
+async function officeLanes(pool: pg.Pool, officeId: number): Promise<Lanes> {
+  const lockSql = `select pg_try_advisory_lock(hashtext('readings-bulk'), $1::int) as locked`;
+  const until = Date.now() + OFFICE_LOCK_WAIT_MS;
+  let first: pg.PoolClient;
+  // Waiting holds no connection: try, give the connection back, try again a moment later.
+  for (;;) {
+    first = await pool.connect();
+    try {
+      if ((await first.query<{ locked: boolean }>(lockSql, [officeId])).rows[0]!.locked) break;
+    } catch (error) {
+      first.release(true);
+      throw error;
+    }
+    first.release();
+    if (Date.now() > until) throw new Error(`office ${officeId}: another file has been storing for too long`);
+    await new Promise((resolve) => setTimeout(resolve, OFFICE_LOCK_POLL_MS));
+  }
+  const clients = [first];
+  if (!process.env.BULK_ONE_LANE && (pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10)))
+    clients.push(await pool.connect());
+  return {
+    clients,
+    async release(broken) {
+      const [lockHolder, ...others] = clients;
+      for (const c of others) c.release(broken);
+      if (broken) {
+        // Closing the connection ends its session: its transaction is rolled back, its lock let go.
+        lockHolder!.release(true);
+        return;
+      }
+      try {
+        await lockHolder!.query(`select pg_advisory_unlock(hashtext('readings-bulk'), $1::int)`, [officeId]);
+        lockHolder!.release();
+      } catch {
+        lockHolder!.release(true);
+      }
+    },
+  };
+}
+
+/**
+ * Runs `work` in one transaction: on a connection of the file's (`client`), else on `db`. A chunk
+ * that fails leaves its connection as it is (a COPY cut off halfway leaves it in no state to talk):
+ * the caller closes the file's connections, and PostgreSQL rolls the transaction back.
+ */
+async function inTransaction<T>(
+  db: Kysely<DB>,
+  client: pg.PoolClient | undefined,
+  work: (conn: BulkConnection) => Promise<T>,
+): Promise<T> {
+  if (!client) return db.transaction().execute((trx) => work(kyselyConnection(trx)));
+  await client.query('begin');
+  const result = await work(poolConnection(client));
+  await client.query('commit');
+  return result;
 }
 
 export async function processBulkFile(
@@ -162,7 +544,7 @@ export async function processBulkFile(
     seconds: 0,
     stages: { parseSeconds: 0, loadSeconds: 0, checkSeconds: 0, writeSeconds: 0, ingestSeconds: 0 },
   };
-  const timings = { loadMs: 0, checkMs: 0, writeMs: 0 };
+  const timings: IngestTimings = { loadMs: 0, checkMs: 0, writeMs: 0 };
   const reject = (rowNo: number, meterNo: string, error: RowError) => {
     report.rejected++;
     if (report.errors.length < MAX_REPORTED_ERRORS) {
@@ -171,86 +553,111 @@ export async function processBulkFile(
     }
   };
 
-  const flush = async (rows: ParsedRow[]) => {
+  /**
+   * A chunk at work, for the next one: its meter numbers at once, its meters once it knows them, and
+   * its end (committed, or failed).
+   */
+  interface InFlight {
+    meterNos: Set<string>;
+    meters: Promise<Set<string>>;
+    done: Promise<void>;
+  }
+  let inFlight: InFlight | null = null;
+
+  /**
+   * Stores one chunk in its own transaction. With the pool, the next chunk reads (its meters, their
+   * readings, the rules) while this one writes, on a connection of its own — unless they share a
+   * meter, in which case it waits to see what this one stored; it writes only after this one has
+   * committed, so the chunks commit in the file's order.
+   */
+  const runChunk = async (
+    rows: ParsedRow[],
+    chunkNo: number,
+    before: InFlight | null,
+    knowMeters: (m: Set<string>) => void,
+    client: pg.PoolClient | undefined,
+  ) => {
     const t0 = performance.now();
-    const rejectedBefore = report.rejected;
-    report.chunks++;
-    await db.transaction().execute(async (trx) => {
-      // One file of an office at a time: two copies of the same file sent at once store it once.
-      await sql`select pg_advisory_xact_lock(hashtext('readings-bulk'), ${opts.officeId}::int)`.execute(trx);
-      // The chunk's histories are sorted by meter and time in memory rather than on disk.
-      await sql`set local work_mem = '64MB'`.execute(trx);
-      // Compiling the chunk's queries costs more than it saves: they are index probes and one sort.
-      await sql`set local jit = off`.execute(trx);
-      const good = rows.filter((r) => r.error === null);
-      for (const r of rows) if (r.error) reject(r.rowNo, r.meterNo, r.error);
-      const candidates: Candidate[] = [];
-      const byRef = new Map<number, ParsedRow>();
-      for (const r of good) {
-        byRef.set(r.rowNo, r);
-        candidates.push({
-          ref: r.rowNo,
-          clientId: `bulk:${r.meterNo}@${r.readAt!.toISOString()}`,
-          meterNo: r.meterNo,
-          readAt: r.readAt!,
-          index: r.index,
-          anomalyCodes: r.anomalyCodes,
-          note: '',
-          latitude: null,
-          longitude: null,
-          accuracyM: null,
-          signerName: '',
-          photo: null,
-          signature: null,
-        });
-      }
-      const results: IngestResult[] = await ingestReadings(trx, candidates, {
-        source: 'bulk',
-        readerId: null,
-        deviceId: 'bulk',
-        officeIds: [opts.officeId],
+    const sharesNumbers = before !== null && rows.some((r) => before.meterNos.has(r.meterNo));
+    if (before && sharesNumbers) await before.done;
+    const { counts, rejects } = await inTransaction(db, client, async (conn) => {
+      // One file of an office at a time (with the pool, the whole file holds the lock; see below).
+      if (!client)
+        await conn.query(`select pg_advisory_xact_lock(hashtext('readings-bulk'), $1::int)`, [opts.officeId]);
+      await bulkSession(conn);
+      const result = await ingestBulkChunk(conn, rows, {
+        officeId: opts.officeId,
         rules,
         anomalies,
         now: opts.now ?? new Date(),
-        dataDir: opts.dataDir,
-        lockMeters: false,
         timings,
+        beforeLoad: async (meters) => {
+          const keys = new Set(meters.map((m) => meterKey(m.accountId, m.meterId)));
+          knowMeters(keys);
+          if (before && !sharesNumbers) {
+            const theirs = await before.meters;
+            if (meters.some((m) => theirs.has(meterKey(m.accountId, m.meterId)))) await before.done;
+          }
+        },
+        beforeWrite: async () => {
+          if (before) await before.done;
+        },
       });
-      const counts = { accepted: 0, review: 0, conflict: 0, duplicate: 0, rejected: 0 };
-      for (const res of results) {
-        counts[res.outcome]++;
-        if (res.outcome === 'rejected') {
-          const row = byRef.get(res.ref)!;
-          reject(row.rowNo, row.meterNo, res.error!);
-        } else report[res.outcome]++;
-      }
       // One audit entry per chunk, committed with the readings it stored.
-      await trx
-        .insertInto('audit_log')
-        .values({
-          staff_id: caller.staffId,
-          office_id: opts.officeId,
-          entity_type: 'reading_bulk',
-          entity_id: opts.fileName.slice(0, 200),
-          action: 'upload',
-          after: JSON.stringify({
+      await conn.query(
+        `insert into audit_log (staff_id, office_id, entity_type, entity_id, action, after, request_id, ip)
+         values ($1, $2, 'reading_bulk', $3, 'upload', $4, $5, $6)`,
+        [
+          caller.staffId,
+          opts.officeId,
+          opts.fileName.slice(0, 200),
+          JSON.stringify({
             fileName: opts.fileName,
-            chunk: report.chunks,
+            chunk: chunkNo,
             firstRow: rows[0]?.rowNo ?? null,
             lastRow: rows[rows.length - 1]?.rowNo ?? null,
-            ...counts,
-            rejected: report.rejected - rejectedBefore,
+            ...result.counts,
+            rejected: result.rejects.length,
           }),
-          request_id: ctx.requestId,
-          ip: ctx.ip,
-        })
-        .execute();
-      ctx.audited++;
+          ctx.requestId,
+          ctx.ip,
+        ],
+      );
+      return result;
     });
+    // Counted once the chunk is in (a chunk that fails counts nothing), in the file's order.
+    for (const r of rejects) reject(r.rowNo, r.meterNo, r.error);
+    report.accepted += counts.accepted;
+    report.review += counts.review;
+    report.conflict += counts.conflict;
+    report.duplicate += counts.duplicate;
+    ctx.audited++;
     report.stages.ingestSeconds += (performance.now() - t0) / 1000;
     opts.log?.(
       `bulk: ${report.rows.toLocaleString('en')} rows (${report.accepted} accepted, ${report.review} review, ${report.rejected} rejected)`,
     );
+  };
+
+  /** Starts a chunk; returns once at most one chunk is still at work (so memory holds two). */
+  const flush = async (rows: ParsedRow[]) => {
+    report.chunks++;
+    const before = inFlight;
+    let knowMeters: (m: Set<string>) => void = () => {};
+    const meters = new Promise<Set<string>>((resolve) => {
+      knowMeters = resolve;
+    });
+    const mine: InFlight = { meterNos: new Set(rows.map((r) => r.meterNo)), meters, done: Promise.resolve() };
+    // The chunks take the file's connections in turn (with one connection, each waits for the last).
+    const client = lanes?.clients[(report.chunks - 1) % lanes.clients.length];
+    if (before && lanes?.clients.length === 1) await before.done;
+    mine.done = runChunk(rows, report.chunks, before, knowMeters, client).finally(() =>
+      knowMeters(new Set()),
+    );
+    // A failure is seen where the chunk is awaited; until then it must not count as unhandled.
+    mine.done.catch(() => {});
+    inFlight = mine;
+    if (before) await before.done;
+    if (!lanes) await mine.done;
   };
 
   // Counted first, so a file over the limit is refused before any of it is stored.
@@ -261,41 +668,58 @@ export async function processBulkFile(
   }
   if (newlines > MAX_BULK_ROWS + 1) throw bulkFileProblem('TOO_MANY_ROWS', { max: MAX_BULK_ROWS });
 
-  const lines = createInterface({ input: createReadStream(opts.filePath, 'utf8'), crlfDelay: Infinity });
-  let columns: Map<string, number> | null = null;
-  let rowNo = 0;
-  let chunk: ParsedRow[] = [];
-  let parseMs = 0;
-  for await (const raw of lines) {
-    rowNo++;
-    const t0 = performance.now();
-    const line = rowNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
-    if (line.trim() === '') continue;
-    const cells = splitLine(line);
-    if (columns === null) {
-      columns = new Map();
-      for (const [i, h] of cells.entries()) {
-        const name = HEADERS[h.trim().toLowerCase()];
-        if (name && !columns.has(name)) columns.set(name, i);
+  // One file of an office at a time: two copies of the same file sent at once store it once. With
+  // the pool the file holds the lock from its first chunk to its last (so that two of its chunks may
+  // be at work at once); without it, each chunk's transaction takes it.
+  const lanes = opts.pool ? await officeLanes(opts.pool, opts.officeId) : null;
+  let failed = false;
+  try {
+    const lines = createInterface({ input: createReadStream(opts.filePath, 'utf8'), crlfDelay: Infinity });
+    let columns: Map<string, number> | null = null;
+    let parser: RowParser | null = null;
+    let rowNo = 0;
+    let chunk: ParsedRow[] = [];
+    let parseMs = 0;
+    for await (const raw of lines) {
+      rowNo++;
+      const t0 = performance.now();
+      const line = rowNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+      if (line.trim() === '') continue;
+      const cells = splitLine(line);
+      if (columns === null) {
+        columns = new Map();
+        for (const [i, h] of cells.entries()) {
+          const name = HEADERS[h.trim().toLowerCase()];
+          if (name && !columns.has(name)) columns.set(name, i);
+        }
+        if (!columns.has('meterNo') || !columns.has('readAt') || !columns.has('index')) {
+          lines.close();
+          throw bulkFileProblem('HEADER_MISSING');
+        }
+        parser = new RowParser(columns);
+        continue;
       }
-      if (!columns.has('meterNo') || !columns.has('readAt') || !columns.has('index')) {
-        lines.close();
-        throw bulkFileProblem('HEADER_MISSING');
+      report.rows++;
+      chunk.push(parser!.parse(rowNo, cells));
+      parseMs += performance.now() - t0;
+      if (chunk.length >= chunkRows) {
+        await flush(chunk);
+        chunk = [];
       }
-      continue;
     }
-    report.rows++;
-    chunk.push(parseRow(rowNo, cells, columns));
-    parseMs += performance.now() - t0;
-    if (chunk.length >= chunkRows) {
-      await flush(chunk);
-      chunk = [];
-    }
+    if (columns === null) throw bulkFileProblem('FILE_EMPTY');
+    if (chunk.length) await flush(chunk);
+    if (inFlight) await (inFlight as InFlight).done;
+    report.stages.parseSeconds = parseMs / 1000;
+  } catch (error) {
+    failed = true;
+    // The chunk still at work ends (unwritten: the one before it failed) before the connections go.
+    if (inFlight) await (inFlight as InFlight).done.catch(() => {});
+    throw error;
+  } finally {
+    await lanes?.release(failed);
   }
-  if (columns === null) throw bulkFileProblem('FILE_EMPTY');
-  if (chunk.length) await flush(chunk);
   report.errors.sort((a, b) => a.rowNo - b.rowNo);
-  report.stages.parseSeconds = parseMs / 1000;
   report.stages.loadSeconds = timings.loadMs / 1000;
   report.stages.checkSeconds = timings.checkMs / 1000;
   report.stages.writeSeconds = timings.writeMs / 1000;

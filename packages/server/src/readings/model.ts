@@ -2,12 +2,15 @@ import {
   CUSTOMER_STATES,
   type CustomerState,
   checkReading,
+  checkReadingMilli,
   DEFAULT_READING_THRESHOLDS,
   type Estimate,
   estimateConsumption,
+  estimateConsumptionMilli,
   isReadingMonth,
   isToRead,
   type PastPeriod,
+  type PastPeriodMilli,
   type ReadingThresholds,
   type Settings,
   visitForced,
@@ -357,4 +360,334 @@ export function sameReading(
   if (a.indexValue === null || b.indexValue === null)
     return a.indexValue === b.indexValue && a.kind === b.kind;
   return toMilli(a.indexValue) === toMilli(b.indexValue);
+}
+
+// ------------------------------------------------------------------ the same decision in thousandths
+
+/**
+ * The smart-meter bulk path decides many readings a second: the same decision as decideReading, on
+ * whole thousandths of a m³ and day numbers, with checkReadingMilli and estimateConsumptionMilli
+ * (which answer exactly as checkReading and estimateConsumption). bulk.test.ts checks the bulk path
+ * against ingestReadings on the same files.
+ */
+
+/** Reading statuses as small numbers (StoredReadings.status); 0: any other. */
+export const STATUS_CODES: Readonly<Record<string, number>> = {
+  accepted: 1,
+  review: 2,
+  conflict: 3,
+  rejected: 4,
+  superseded: 5,
+};
+const ACCEPTED = 1;
+const REJECTED = 4;
+/** LIVE_STATUSES: accepted, review, conflict. */
+const isLive = (status: number) => status >= 1 && status <= 3;
+
+/** A YYYY-MM period as a number (months since year 0), so periods compare as numbers. */
+export function periodNumber(period: string): number {
+  return Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7)) - 1;
+}
+
+export function periodFromNumber(n: number): string {
+  const month = (n % 12) + 1;
+  return `${Math.floor(n / 12)}-${month < 10 ? '0' : ''}${month}`;
+}
+
+/**
+ * One meter's stored readings as the bulk path loads them (any status), newest first by read time
+ * and id: columns of numbers, refilled meter after meter, so that loading a chunk's readings makes
+ * no object per reading. Nulls are NaN.
+ */
+export class StoredReadings {
+  length = 0;
+  /** Microseconds since 1970. */
+  readAtUs = new Float64Array(16);
+  period = new Int32Array(16);
+  /** 0 actual, 1 estimated. */
+  estimated = new Uint8Array(16);
+  status = new Uint8Array(16);
+  indexMilli = new Float64Array(16);
+  previousMilli = new Float64Array(16);
+  consumptionMilli = new Float64Array(16);
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  push(
+    readAtUs: number,
+    period: number,
+    estimated: boolean,
+    status: number,
+    indexMilli: number | null,
+    previousMilli: number,
+    consumptionMilli: number | null,
+  ): void {
+    if (this.length === this.readAtUs.length) this.grow();
+    const i = this.length++;
+    this.readAtUs[i] = readAtUs;
+    this.period[i] = period;
+    this.estimated[i] = estimated ? 1 : 0;
+    this.status[i] = status;
+    this.indexMilli[i] = indexMilli ?? Number.NaN;
+    this.previousMilli[i] = previousMilli;
+    this.consumptionMilli[i] = consumptionMilli ?? Number.NaN;
+  }
+
+  private grow(): void {
+    const size = this.readAtUs.length * 2;
+    const more = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.readAtUs = more(this.readAtUs);
+    this.period = more(this.period);
+    this.estimated = more(this.estimated);
+    this.status = more(this.status);
+    this.indexMilli = more(this.indexMilli);
+    this.previousMilli = more(this.previousMilli);
+    this.consumptionMilli = more(this.consumptionMilli);
+  }
+
+  /** The latest period, from `recentFrom` on, with a rejected reading and none standing (review sent the meter back). */
+  revisitPeriod(recentFrom: number): number | null {
+    let revisit: number | null = null;
+    for (let i = 0; i < this.length; i++) {
+      const p = this.period[i]!;
+      if (p < recentFrom || this.status[i] !== REJECTED || (revisit !== null && p <= revisit)) continue;
+      let standing = false;
+      for (let j = 0; j < this.length && !standing; j++)
+        standing = this.period[j] === p && isLive(this.status[j]!);
+      if (!standing) revisit = p;
+    }
+    return revisit;
+  }
+
+  /** The readings standing for a period (from `recentFrom` on), oldest first, as sameReading compares them. */
+  standing(period: number, recentFrom: number): { estimated: boolean; indexMilli: number | null }[] {
+    const out: { estimated: boolean; indexMilli: number | null }[] = [];
+    if (period < recentFrom) return out;
+    for (let i = this.length - 1; i >= 0; i--) {
+      if (this.period[i] !== period || !isLive(this.status[i]!)) continue;
+      const index = this.indexMilli[i]!;
+      out.push({ estimated: this.estimated[i] === 1, indexMilli: Number.isNaN(index) ? null : index });
+    }
+    return out;
+  }
+}
+
+/** An accepted reading in a HistoryMilli, with its China day number and the days since the one before. */
+export interface PastReadingMilli {
+  day: number;
+  days: number | null;
+  kind: 'actual' | 'estimated';
+  indexMilli: number | null;
+  previousMilli: number;
+  consumptionMilli: number | null;
+}
+
+/** MeterHistory in thousandths: accepted readings newest first, pruned as loadContexts prunes them. */
+export interface HistoryMilli {
+  dialDigits: number;
+  initialMilli: number;
+  readings: PastReadingMilli[];
+  estimatesInARow: number;
+}
+
+const DAY_US = 86_400_000_000;
+const CHINA_OFFSET_US = 8 * 3_600_000_000;
+
+/** The China day of an instant given in microseconds, as a day number (dayNumber). */
+export const chinaDayOfUs = (us: number) => Math.floor((us + CHINA_OFFSET_US) / DAY_US);
+
+/** The China day of an instant, as a day number. */
+export const chinaDayOf = (at: Date) => Math.floor((at.getTime() + CHINA_OFFSET_MS) / DAY_MS);
+
+/** An index already in INDEX_PATTERN (or a NUMERIC(12, 3) as PostgreSQL prints it) in thousandths. */
+export function milliOf(text: string): number {
+  const point = text.indexOf('.');
+  if (point === -1) return Number(text) * 1000;
+  const fraction = text.slice(point + 1, point + 4);
+  const whole = Number(text.slice(0, point)) * 1000;
+  const part = Number(fraction.padEnd(3, '0'));
+  return text.startsWith('-') ? whole - part : whole + part;
+}
+
+/** Thousandths as NUMERIC(12, 3) text: 1234500 → '1234.500'. */
+export function milliText(milli: number): string {
+  const abs = Math.abs(milli);
+  const whole = Math.floor(abs / 1000);
+  const part = abs - whole * 1000;
+  return `${milli < 0 ? '-' : ''}${whole}.${part < 10 ? '00' : part < 100 ? '0' : ''}${part}`;
+}
+
+/**
+ * A meter's history from its stored readings, kept to what loadContexts keeps: the last three
+ * accepted readings, the last three actual ones, every estimate since the last actual reading, and
+ * actual readings read between `season.fromUs` and `season.toUs` — each with the days since the
+ * accepted reading before it.
+ */
+export function historyMilli(
+  stored: StoredReadings,
+  meter: { dialDigits: number; initialMilli: number },
+  season: { fromUs: number; toUs: number },
+): HistoryMilli {
+  const readings: PastReadingMilli[] = [];
+  let rank = 0;
+  let actualRank = 0;
+  let trailing = true;
+  let estimates = 0;
+  for (let i = 0; i < stored.length; i++) {
+    if (stored.status[i] !== ACCEPTED) continue;
+    const actual = stored.estimated[i] === 0;
+    rank++;
+    if (actual) {
+      actualRank++;
+      trailing = false;
+    }
+    if (trailing) estimates++;
+    const readAtUs = stored.readAtUs[i]!;
+    const keep =
+      rank <= 3 ||
+      trailing ||
+      (actual && (actualRank <= 3 || (readAtUs >= season.fromUs && readAtUs <= season.toUs)));
+    if (!keep) continue;
+    const day = chinaDayOfUs(readAtUs);
+    // The days since the accepted reading before it (the next accepted one in this list).
+    let days: number | null = null;
+    for (let j = i + 1; j < stored.length; j++) {
+      if (stored.status[j] === ACCEPTED) {
+        days = day - chinaDayOfUs(stored.readAtUs[j]!);
+        break;
+      }
+    }
+    const index = stored.indexMilli[i]!;
+    const consumption = stored.consumptionMilli[i]!;
+    readings.push({
+      day,
+      days,
+      kind: actual ? 'actual' : 'estimated',
+      indexMilli: Number.isNaN(index) ? null : index,
+      previousMilli: stored.previousMilli[i]!,
+      consumptionMilli: Number.isNaN(consumption) ? null : consumption,
+    });
+  }
+  return {
+    dialDigits: meter.dialDigits,
+    initialMilli: meter.initialMilli,
+    readings,
+    estimatesInARow: estimates,
+  };
+}
+
+/** registerAfter in thousandths. */
+function registerAfterMilli(r: PastReadingMilli, dialDigits: number): number {
+  if (r.kind === 'actual' && r.indexMilli !== null) return r.indexMilli;
+  return (r.previousMilli + (r.consumptionMilli ?? 0)) % 10 ** (dialDigits + 3);
+}
+
+export type DecisionMilli =
+  | {
+      ok: true;
+      status: 'accepted' | 'review';
+      kind: 'actual' | 'estimated';
+      previousMilli: number;
+      indexMilli: number | null;
+      consumptionMilli: number | null;
+      flags: string[];
+    }
+  | { ok: false; code: 'INDEX_REQUIRED' | 'INDEX_TOO_LARGE'; data: Record<string, unknown> };
+
+/** decideReading in thousandths (meterStateAt, checkReadingMilli, estimateConsumptionMilli, visitForced). */
+export function decideReadingMilli(
+  reading: { indexMilli: number | null; readAt: Date; anomalyCodes: readonly string[] },
+  history: HistoryMilli,
+  anomalies: ReadonlyMap<string, AnomalyInfo>,
+  rules: ReadingRules,
+): DecisionMilli {
+  const last = history.readings[0];
+  const previousMilli = last ? registerAfterMilli(last, history.dialDigits) : history.initialMilli;
+  let expectedMilli: number | null = null;
+  if (last) {
+    const day = chinaDayOf(reading.readAt);
+    const periods: PastPeriodMilli[] = [];
+    for (const r of history.readings) {
+      if (r.consumptionMilli === null || r.days === null || r.days <= 0) continue;
+      periods.push({
+        endDay: r.day,
+        days: r.days,
+        consumptionMilli: r.consumptionMilli,
+        estimated: r.kind === 'estimated',
+      });
+    }
+    const estimate = estimateConsumptionMilli(periods, day, Math.max(1, day - last.day));
+    if (estimate.basis !== 'no_history') expectedMilli = estimate.consumptionMilli;
+  }
+  const forced = visitForced(history.estimatesInARow, rules.maxConsecutiveEstimates);
+  if (reading.indexMilli === null) {
+    const noAccess = reading.anomalyCodes.some((c) => anomalies.get(c)?.preventsReading);
+    if (!noAccess) return { ok: false, code: 'INDEX_REQUIRED', data: {} };
+    return {
+      ok: true,
+      status: forced ? 'review' : 'accepted',
+      kind: 'estimated',
+      previousMilli,
+      indexMilli: null,
+      consumptionMilli: expectedMilli ?? 0,
+      flags: forced ? ['VISIT_FORCED'] : [],
+    };
+  }
+  if (reading.indexMilli >= 10 ** (history.dialDigits + 3)) {
+    return { ok: false, code: 'INDEX_TOO_LARGE', data: { dialDigits: history.dialDigits } };
+  }
+  const check = checkReadingMilli(
+    {
+      previousMilli,
+      indexMilli: reading.indexMilli,
+      dialDigits: history.dialDigits,
+      expectedMilli,
+    },
+    rules.thresholds,
+  );
+  return {
+    ok: true,
+    status: check.needsReview ? 'review' : 'accepted',
+    kind: 'actual',
+    previousMilli,
+    indexMilli: reading.indexMilli,
+    consumptionMilli: check.consumptionMilli,
+    flags: [...check.flags],
+  };
+}
+
+/** withAccepted in thousandths: the history the next reading of the same meter sees. */
+export function withAcceptedMilli(
+  history: HistoryMilli,
+  reading: {
+    readAt: Date;
+    kind: 'actual' | 'estimated';
+    indexMilli: number | null;
+    previousMilli: number;
+    consumptionMilli: number | null;
+  },
+): HistoryMilli {
+  const before = history.readings[0];
+  const day = chinaDayOf(reading.readAt);
+  return {
+    ...history,
+    readings: [
+      {
+        day,
+        days: before ? day - before.day : null,
+        kind: reading.kind,
+        indexMilli: reading.indexMilli,
+        previousMilli: reading.previousMilli,
+        consumptionMilli: reading.consumptionMilli,
+      },
+      ...history.readings,
+    ],
+    estimatesInARow: reading.kind === 'estimated' ? history.estimatesInARow + 1 : 0,
+  };
 }

@@ -1,7 +1,18 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { formatAddress } from '@meterline/domain';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
 import type { DB } from '../db/schema.ts';
-import type { AnomalyInfo, MeterHistory, PastReading } from './model.ts';
+import {
+  type AnomalyInfo,
+  type MeterHistory,
+  type PastReading,
+  periodNumber,
+  STATUS_CODES,
+  StoredReadings,
+} from './model.ts';
 
 /** SQL for the reading area: loading what the rules need, set-based, for many meters at once. */
 
@@ -407,4 +418,591 @@ export async function insertReadingRows(db: Db, rows: NewReading[]): Promise<voi
       db,
     );
   }
+}
+
+// ------------------------------------------------------------------ smart-meter files, in bulk
+
+/**
+ * How the bulk path reads a column: a whole number ('int', any integer type), a NUMERIC with at most
+ * three decimals in thousandths ('milli'), a timestamptz in microseconds since 1970 ('us'), text, or
+ * a reading's period, kind or status as a number (periodNumber, 1 for estimated, STATUS_CODES).
+ */
+export type BulkColumnType = 'int' | 'milli' | 'us' | 'text' | 'period' | 'kind' | 'status';
+export interface BulkColumn {
+  sql: string;
+  type: BulkColumnType;
+}
+export type BulkValue = number | string | null;
+
+/**
+ * The connection one chunk of a smart-meter file runs its transaction on. With a raw client from a
+ * pg.Pool the chunk reads through binary COPY (no text to format in PostgreSQL or to parse here) and
+ * writes through COPY; on a Kysely transaction (an app built without the pool) the same statements run
+ * as plain queries and inserts. Values are only spliced into SQL through `sqlArray`, which quotes them.
+ */
+export interface BulkConnection {
+  query<R>(text: string, values?: readonly unknown[]): Promise<R[]>;
+  /** Each row of `select <columns> from <from>`, its values as the column types say, in order. */
+  selectRows(
+    columns: readonly BulkColumn[],
+    from: string,
+    onRow: (values: BulkValue[]) => void,
+  ): Promise<void>;
+  /** Stores readings as they are added: COPY, or insertReadingRows without a raw client. */
+  readingWriter(): { add(row: BulkReadingRow): void; finish(): Promise<void> };
+}
+
+/** A reading of a smart-meter file, ready to store (source 'bulk', device 'bulk', no reader). */
+export interface BulkReadingRow {
+  accountId: number;
+  meterId: number;
+  bookId: number | null;
+  period: string;
+  readAt: Date;
+  readAtIso: string;
+  previousIndex: string;
+  indexValue: string | null;
+  consumptionM3: string | null;
+  kind: 'actual' | 'estimated';
+  anomalyCodes: readonly string[];
+  flags: readonly string[];
+  clientId: string;
+  status: 'accepted' | 'review' | 'conflict';
+}
+
+/** Text as a dollar-quoted SQL literal (taken as it is, whatever the string settings), with a tag it does not contain. */
+function dollarQuoted(text: string): string {
+  let tag = 'k';
+  while (text.includes(`$${tag}$`)) tag += 'k';
+  return `$${tag}$${text}$${tag}$`;
+}
+
+const ARRAY_SPECIAL = /[\\"]/;
+
+/** A PostgreSQL array literal of `values` with its type, quoted for splicing into SQL. */
+export function sqlArray(
+  values: readonly (string | number | null)[],
+  type: 'text' | 'int8' | 'int4',
+): string {
+  const items = values.map((v) => {
+    if (v === null) return 'NULL';
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) throw new Error(`not a whole number: ${v}`);
+      return String(v);
+    }
+    return `"${ARRAY_SPECIAL.test(v) ? v.replace(/[\\"]/g, (c) => `\\${c}`) : v}"`;
+  });
+  return `${dollarQuoted(`{${items.join(',')}}`)}::${type}[]`;
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+/** A value as COPY's text format wants it. */
+function copyText(s: string): string {
+  if (!COPY_SPECIAL.test(s)) return s;
+  return s.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
+}
+
+/** A text[] for COPY, as the insert's string_to_array(…, ',') makes it. */
+function copyTextArray(items: readonly string[]): string {
+  if (items.length === 0) return '{}';
+  return copyText(`{${items.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`);
+}
+
+const READING_COPY_COLUMNS =
+  'account_id, meter_id, book_id, period, read_at, previous_index, index_value, consumption_m3, kind, source, ' +
+  'anomaly_codes, flags, device_id, client_id, status';
+
+function readingCopyLine(r: BulkReadingRow): string {
+  return `${r.accountId}\t${r.meterId}\t${r.bookId ?? '\\N'}\t${r.period}\t${r.readAtIso}\t${r.previousIndex}\t${
+    r.indexValue ?? '\\N'
+  }\t${r.consumptionM3 ?? '\\N'}\t${r.kind}\tbulk\t${copyTextArray(r.anomalyCodes)}\t${copyTextArray(r.flags)}\tbulk\t${copyText(
+    r.clientId,
+  )}\t${r.status}\n`;
+}
+
+/** Bytes of COPY data handed to PostgreSQL per write. */
+const COPY_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** PostgreSQL's epoch (2000-01-01) in microseconds since 1970. */
+const PG_EPOCH_US = 946_684_800_000_000;
+const BINARY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+
+/** A signed 64-bit big-endian integer that must be a safe JavaScript number. */
+function int64(buf: Buffer, at: number): number {
+  const value = buf.readInt32BE(at) * 4_294_967_296 + buf.readUInt32BE(at + 4);
+  if (!Number.isSafeInteger(value)) throw new Error('a 64-bit value beyond the safe integer range');
+  return value;
+}
+
+/** NUMERIC's binary form (base-10000 digits) in thousandths; more than three decimals is refused. */
+function numericMilli(buf: Buffer, at: number): number {
+  const digits = buf.readInt16BE(at);
+  const weight = buf.readInt16BE(at + 2);
+  const sign = buf.readUInt16BE(at + 4);
+  if (sign === 0xc000) throw new Error('NaN is no volume');
+  let milli = 0;
+  for (let i = 0; i < digits; i++) {
+    const digit = buf.readInt16BE(at + 8 + 2 * i);
+    const power = weight - i;
+    if (power >= 0) milli += digit * 10 ** (4 * power + 3);
+    else if (power === -1 && digit % 10 === 0) milli += digit / 10;
+    else if (digit !== 0) throw new Error('a volume with more than three decimals');
+  }
+  if (!Number.isSafeInteger(milli)) throw new Error('a volume beyond the safe integer range');
+  return sign === 0x4000 ? -milli : milli;
+}
+
+/** A reading status's code (STATUS_CODES) from its bytes, without making a string. */
+function statusCode(buf: Buffer, at: number, length: number): number {
+  const first = buf[at];
+  const code =
+    first === 0x61
+      ? 1
+      : first === 0x63
+        ? 3
+        : first === 0x73
+          ? 5
+          : first === 0x72
+            ? length === 6
+              ? 2
+              : 4
+            : 0;
+  // Each code's word, checked by its length (the statuses differ in their first letter or length).
+  return code !== 0 && length === STATUS_LENGTHS[code]
+    ? code
+    : (STATUS_CODES[buf.toString('latin1', at, at + length)] ?? 0);
+}
+const STATUS_LENGTHS = [0, 8, 6, 8, 8, 10];
+
+/** Rows of a binary COPY, decoded as they arrive (a row may straddle two chunks). */
+function binaryCopyReader(types: readonly BulkColumnType[], onRow: (values: BulkValue[]) => void) {
+  let pending: Buffer | null = null;
+  let headerRead = false;
+  let ended = false;
+  return {
+    push(chunk: Buffer) {
+      let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+      let at = 0;
+      if (!headerRead) {
+        if (buf.length < 19) {
+          pending = buf;
+          return;
+        }
+        if (!buf.subarray(0, 11).equals(BINARY_SIGNATURE)) throw new Error('not a binary COPY');
+        at = 19 + buf.readInt32BE(15);
+        headerRead = true;
+      }
+      const values: BulkValue[] = new Array(types.length);
+      for (;;) {
+        if (buf.length - at < 2) break;
+        const fields = buf.readInt16BE(at);
+        if (fields === -1) {
+          ended = true;
+          at += 2;
+          break;
+        }
+        if (fields !== types.length) throw new Error(`a row of ${fields} fields, not ${types.length}`);
+        // The whole row first: its fields' lengths, then decode.
+        let end = at + 2;
+        let complete = true;
+        for (let i = 0; i < fields; i++) {
+          if (buf.length - end < 4) {
+            complete = false;
+            break;
+          }
+          const length = buf.readInt32BE(end);
+          end += 4 + Math.max(length, 0);
+          if (end > buf.length) {
+            complete = false;
+            break;
+          }
+        }
+        if (!complete) break;
+        let p = at + 2;
+        for (let i = 0; i < fields; i++) {
+          const length = buf.readInt32BE(p);
+          p += 4;
+          if (length === -1) {
+            values[i] = null;
+            continue;
+          }
+          switch (types[i]) {
+            case 'int':
+              values[i] =
+                length === 8 ? int64(buf, p) : length === 4 ? buf.readInt32BE(p) : buf.readInt16BE(p);
+              break;
+            case 'milli':
+              values[i] = numericMilli(buf, p);
+              break;
+            case 'us':
+              values[i] = int64(buf, p) + PG_EPOCH_US;
+              break;
+            case 'period':
+              values[i] =
+                length === 7 && buf[p + 4] === 0x2d
+                  ? (((buf[p]! - 48) * 10 + buf[p + 1]! - 48) * 100 +
+                      (buf[p + 2]! - 48) * 10 +
+                      buf[p + 3]! -
+                      48) *
+                      12 +
+                    (buf[p + 5]! - 48) * 10 +
+                    buf[p + 6]! -
+                    48 -
+                    1
+                  : periodNumber(buf.toString('utf8', p, p + length));
+              break;
+            case 'kind':
+              values[i] = buf[p] === 0x65 ? 1 : 0; // 'estimated' | 'actual'
+              break;
+            case 'status':
+              values[i] = statusCode(buf, p, length);
+              break;
+            default:
+              values[i] = buf.toString('utf8', p, p + length);
+          }
+          p += length;
+        }
+        onRow(values);
+        at = end;
+      }
+      pending = at < buf.length ? buf.subarray(at) : null;
+      buf = Buffer.alloc(0);
+    },
+    end() {
+      if (!ended || pending) throw new Error('COPY ended inside a row');
+    },
+  };
+}
+
+/** A chunk's connection over a raw client of a pg.Pool: reads and writes through COPY. */
+export function poolConnection(client: pg.PoolClient): BulkConnection {
+  return {
+    async query<R>(text: string, values?: readonly unknown[]) {
+      return (await client.query(text, values as unknown[] | undefined)).rows as R[];
+    },
+    async selectRows(columns, from, onRow) {
+      const select = columns.map((c) => `(${c.sql})::${PG_TYPE[c.type]}`).join(', ');
+      const stream = client.query(
+        copyStreams.to(`copy (select ${select} from ${from}) to stdout (format binary)`),
+      );
+      const reader = binaryCopyReader(
+        columns.map((c) => c.type),
+        onRow,
+      );
+      for await (const chunk of stream) reader.push(chunk as Buffer);
+      reader.end();
+    },
+    readingWriter() {
+      // The COPY data as it is made, in buffers of a few MB: no string or object per reading outlives
+      // its decision (long-lived small objects are what a garbage collector spends its time on).
+      const buffers: Buffer[] = [];
+      let buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
+      let used = 0;
+      return {
+        add(row) {
+          const line = readingCopyLine(row);
+          if (used + line.length * 3 > buffer.length) {
+            buffers.push(buffer.subarray(0, used));
+            buffer = Buffer.allocUnsafe(Math.max(COPY_BUFFER_BYTES, line.length * 3));
+            used = 0;
+          }
+          used += buffer.write(line, used, 'utf8');
+        },
+        async finish() {
+          if (used > 0) buffers.push(buffer.subarray(0, used));
+          if (buffers.length === 0) return;
+          const stream = client.query(copyStreams.from(`copy reading (${READING_COPY_COLUMNS}) from stdin`));
+          await pipeline(Readable.from(buffers), stream);
+        },
+      };
+    },
+  };
+}
+
+const PG_TYPE: Record<BulkColumnType, string> = {
+  int: 'int8',
+  milli: 'numeric',
+  us: 'timestamptz',
+  text: 'text',
+  period: 'text',
+  kind: 'text',
+  status: 'text',
+};
+
+/** A text column of the plain query as the binary reader gives it. */
+function fromText(type: BulkColumnType, value: BulkValue): BulkValue {
+  if (value === null || typeof value === 'number') return value;
+  if (type === 'period') return periodNumber(value);
+  if (type === 'kind') return value === 'estimated' ? 1 : 0;
+  if (type === 'status') return STATUS_CODES[value] ?? 0;
+  return value;
+}
+
+/** A column as plain SQL gives the same value (to node-postgres's parsers: int8 as a number). */
+function plainColumn(c: BulkColumn, i: number): string {
+  switch (c.type) {
+    case 'int':
+      return `(${c.sql})::int8 as c${i}`;
+    case 'milli':
+      return `((${c.sql}) * 1000)::int8 as c${i}`;
+    case 'us':
+      return `(extract(epoch from (${c.sql})) * 1000000)::int8 as c${i}`;
+    default:
+      return `(${c.sql})::text as c${i}`;
+  }
+}
+
+/** A chunk's connection over a Kysely transaction: the same statements as plain queries and inserts. */
+export function kyselyConnection(trx: Transaction<DB>): BulkConnection {
+  const query = async <R>(text: string, values: readonly unknown[] = []) =>
+    (await trx.executeQuery<R>(CompiledQuery.raw(text, [...values]))).rows as R[];
+  return {
+    query,
+    async selectRows(columns, from, onRow) {
+      const rows = await query<Record<string, BulkValue>>(
+        `select ${columns.map(plainColumn).join(', ')} from ${from}`,
+      );
+      for (const r of rows) onRow(columns.map((c, i) => fromText(c.type, r[`c${i}`] ?? null)));
+    },
+    readingWriter() {
+      const rows: BulkReadingRow[] = [];
+      return {
+        add: (row) => void rows.push(row),
+        finish: () => insertBulkRows(trx, rows),
+      };
+    },
+  };
+}
+
+async function insertBulkRows(trx: Transaction<DB>, rows: readonly BulkReadingRow[]): Promise<void> {
+  const ids = await reserveReadingIds(trx, rows.length);
+  await insertReadingRows(
+    trx,
+    rows.map((r, i) => ({
+      accountId: r.accountId,
+      readingId: ids[i]!,
+      meterId: r.meterId,
+      bookId: r.bookId,
+      period: r.period,
+      readAt: r.readAt,
+      previousIndex: r.previousIndex,
+      indexValue: r.indexValue,
+      consumptionM3: r.consumptionM3,
+      kind: r.kind,
+      source: 'bulk',
+      anomalyCodes: [...r.anomalyCodes],
+      flags: [...r.flags],
+      note: '',
+      photoPath: null,
+      signaturePath: null,
+      signerName: '',
+      latitude: null,
+      longitude: null,
+      accuracyM: null,
+      readerId: null,
+      deviceId: 'bulk',
+      clientId: r.clientId,
+      status: r.status,
+    })),
+  );
+}
+
+export interface BulkKey {
+  meterNo: string;
+  clientId: string;
+}
+
+/** What the keys of a chunk found, by key position: columns of numbers (NaN: none). */
+export interface BulkKeysFound {
+  /** 1: the meter number is known. */
+  found: Uint8Array;
+  accountId: Float64Array;
+  meterId: Float64Array;
+  /** 1: the meter is in service. */
+  inService: Uint8Array;
+  dialDigits: Int32Array;
+  initialMilli: Float64Array;
+  bookId: Float64Array;
+  /** The office of the meter's customer. */
+  officeId: Float64Array;
+  /** 1: a reading is stored under the key's client id (the file, or this row of it, sent again). */
+  duplicate: Uint8Array;
+}
+
+/**
+ * For each key of a smart-meter file, its meter (by number), the meter's office and whether a reading
+ * is stored under the key's client id: an index probe each, the keys in meter-number order so that
+ * neighbouring keys read neighbouring pages.
+ */
+export async function loadBulkKeys(conn: BulkConnection, keys: readonly BulkKey[]): Promise<BulkKeysFound> {
+  const n = keys.length;
+  const out: BulkKeysFound = {
+    found: new Uint8Array(n),
+    accountId: new Float64Array(n).fill(Number.NaN),
+    meterId: new Float64Array(n).fill(Number.NaN),
+    inService: new Uint8Array(n),
+    dialDigits: new Int32Array(n),
+    initialMilli: new Float64Array(n),
+    bookId: new Float64Array(n).fill(Number.NaN),
+    officeId: new Float64Array(n).fill(Number.NaN),
+    duplicate: new Uint8Array(n),
+  };
+  if (n === 0) return out;
+  const order = keys
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = keys[a]!.meterNo;
+      const y = keys[b]!.meterNo;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+  const from = `unnest(${sqlArray(
+    order.map((i) => keys[i]!.meterNo),
+    'text',
+  )}, ${sqlArray(
+    order.map((i) => keys[i]!.clientId),
+    'text',
+  )}, ${sqlArray(order, 'int4')}) as k(no, c, i)
+    cross join lateral (select mr.account_id, mr.meter_id from meter_registry mr where mr.meter_no = k.no offset 0) mr
+    cross join lateral (select m.account_id, m.meter_id, m.state, m.dial_digits, m.initial_index, m.book_id from meter m
+                        where m.account_id = mr.account_id and m.meter_id = mr.meter_id offset 0) m
+    cross join lateral (select c.office_id from customer c where c.account_id = m.account_id offset 0) c`;
+  await conn.selectRows(
+    [
+      { sql: 'k.i', type: 'int' },
+      { sql: 'm.account_id', type: 'int' },
+      { sql: 'm.meter_id', type: 'int' },
+      { sql: "(m.state = 'in_service')::int", type: 'int' },
+      { sql: 'm.dial_digits', type: 'int' },
+      { sql: 'm.initial_index', type: 'milli' },
+      { sql: 'm.book_id', type: 'int' },
+      { sql: 'c.office_id', type: 'int' },
+      // Only the unique index on (account, client id) is read: no reading row unless the key is stored.
+      {
+        sql: '(exists (select 1 from reading d where d.account_id = m.account_id and d.client_id = k.c))::int',
+        type: 'int',
+      },
+    ],
+    from,
+    (v) => {
+      const i = v[0] as number;
+      out.found[i] = 1;
+      out.accountId[i] = v[1] as number;
+      out.meterId[i] = v[2] as number;
+      out.inService[i] = v[3] as number;
+      out.dialDigits[i] = v[4] as number;
+      out.initialMilli[i] = v[5] as number;
+      out.bookId[i] = v[6] === null ? Number.NaN : (v[6] as number);
+      out.officeId[i] = v[7] as number;
+      out.duplicate[i] = v[8] as number;
+    },
+  );
+  return out;
+}
+
+/**
+ * The readings of many meters that the rules look at — every accepted one and any of a period from
+ * `recentFrom` on (conflicts, review sent back) — handed over meter by meter, in the order given
+ * (every meter, those without readings too), each meter's newest first (by read time, then id).
+ */
+export async function loadBulkReadings(
+  conn: BulkConnection,
+  meters: readonly MeterKey[],
+  recentFrom: string,
+  onMeter: (i: number, stored: StoredReadings) => void,
+): Promise<void> {
+  if (meters.length === 0) return;
+  const from = `unnest(${sqlArray(
+    meters.map((m) => m.accountId),
+    'int8',
+  )}, ${sqlArray(
+    meters.map((m) => m.meterId),
+    'int8',
+  )}) with ordinality as k(a, m, i)
+    cross join lateral (select r.reading_id, r.read_at, r.period, r.kind, r.status, r.index_value, r.previous_index,
+                               r.consumption_m3
+                        from reading r
+                        where r.account_id = k.a and r.meter_id = k.m
+                          and (r.status = 'accepted' or r.period >= ${dollarQuoted(recentFrom)})
+                        order by r.read_at desc, r.reading_id desc offset 0) r`;
+  const stored = new StoredReadings();
+  let current = 0;
+  let lastAt = 0;
+  let lastId = 0;
+  await conn.selectRows(
+    [
+      { sql: 'k.i', type: 'int' },
+      { sql: 'r.reading_id', type: 'int' },
+      { sql: 'r.read_at', type: 'us' },
+      { sql: 'r.period', type: 'period' },
+      { sql: 'r.kind', type: 'kind' },
+      { sql: 'r.status', type: 'status' },
+      { sql: 'r.index_value', type: 'milli' },
+      { sql: 'r.previous_index', type: 'milli' },
+      { sql: 'r.consumption_m3', type: 'milli' },
+    ],
+    from,
+    (v) => {
+      const i = (v[0] as number) - 1;
+      const readingId = v[1] as number;
+      const readAtUs = v[2] as number;
+      if (i < current) throw new Error('meters out of order');
+      if (i > current) {
+        for (; current < i; current++) {
+          onMeter(current, stored);
+          stored.clear();
+        }
+      } else if (stored.length > 0 && (readAtUs > lastAt || (readAtUs === lastAt && readingId > lastId))) {
+        // Newest first within each meter, as the rules read a history: the query's order, asserted.
+        throw new Error('readings out of order');
+      }
+      lastAt = readAtUs;
+      lastId = readingId;
+      stored.push(
+        readAtUs,
+        v[3] as number,
+        v[4] === 1,
+        v[5] as number,
+        v[6] as number | null,
+        v[7] as number,
+        v[8] as number | null,
+      );
+    },
+  );
+  for (; current < meters.length; current++) {
+    onMeter(current, stored);
+    stored.clear();
+  }
+}
+
+/** Settings of a chunk's transaction: its statements are index probes and small sorts per key. */
+export async function bulkSession(conn: BulkConnection): Promise<void> {
+  // Compiling them costs more than it saves; a plan of parallel workers would only add processes.
+  await conn.query(
+    `select set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)`,
+  );
+}
+
+/** Opens a follow-up per anomaly of readings just stored (found by client id), as openFollowups does. */
+export async function openBulkFollowups(
+  conn: BulkConnection,
+  items: readonly { accountId: number; clientId: string; code: string; department: string }[],
+): Promise<void> {
+  if (items.length === 0) return;
+  await conn.query(
+    `insert into followup (account_id, meter_id, reading_id, anomaly_code, department)
+     select r.account_id, r.meter_id, r.reading_id, k.code, k.dept
+     from unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) with ordinality as k(a, c, code, dept, i)
+     cross join lateral (select r.account_id, r.meter_id, r.reading_id from reading r
+                         where r.account_id = k.a and r.client_id = k.c offset 0) r
+     order by k.i
+     on conflict (account_id, meter_id, anomaly_code) where status <> 'closed' do nothing`,
+    [
+      items.map((i) => i.accountId),
+      items.map((i) => i.clientId),
+      items.map((i) => i.code),
+      items.map((i) => i.department),
+    ],
+  );
 }

@@ -36,7 +36,7 @@ const tooLarge = (maxMb: number) =>
   );
 
 /** Review, estimates, stuck meters, follow-ups, corrections and monitoring: docs/reading.md. */
-export async function readingRoutes(app: FastifyInstance, { db, config }: AppDeps) {
+export async function readingRoutes(app: FastifyInstance, { db, config, pool }: AppDeps) {
   const service = new ReadingService(db);
   const r = app.withTypeProvider<ZodTypeProvider>();
   const accountParams = z.object({ accountId: id });
@@ -315,6 +315,7 @@ export async function readingRoutes(app: FastifyInstance, { db, config }: AppDep
           filePath: tmp,
           fileName,
           dataDir: config.dataDir,
+          pool,
         });
         return { fileName, ...report };
       } finally {

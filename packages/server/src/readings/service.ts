@@ -1,5 +1,6 @@
 import { checkReading, isReadingMonth, type Zone } from '@meterline/domain';
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { billAcceptedReadings } from '../billing/engine.ts';
 import type { DB } from '../db/schema.ts';
 import { audit } from '../platform/audit.ts';
 import { type Caller, type RequestContext, requireCaller } from '../platform/context.ts';
@@ -397,6 +398,8 @@ export class ReadingService {
           meter.dialDigits,
         ),
       });
+      // Accepted (or estimated) now: billed in the same transaction.
+      await billAcceptedReadings(trx, ctx, [{ accountId, readingId }]);
     });
     const [view] = await readingViews(
       this.db,
@@ -555,6 +558,12 @@ export class ReadingService {
           .execute();
         ctx.audited += readings.length;
       }
+      // The estimates stand as accepted readings: billed in the same transaction.
+      await billAcceptedReadings(
+        trx,
+        ctx,
+        readings.map((r) => ({ accountId: r.accountId, readingId: r.readingId })),
+      );
       await audit(trx, ctx, {
         entityType: 'book',
         entityId: body.bookId,

@@ -17,6 +17,7 @@ import { seedCustomers } from '../seed/customers.ts';
 import { DEMO_PASSWORD, seedDemoOrganisation } from '../seed/org.ts';
 import { seedDemoReadings } from '../seed/readings.ts';
 import { ensureReferenceData } from '../seed/reference.ts';
+import { ensureDefaultTariffs } from '../seed/tariffs.ts';
 
 /**
  * Test databases: with DATABASE_URL set (CI), each test file gets a fresh database on that server;
@@ -106,6 +107,7 @@ export async function createTestApp(
   if (opts.customers && opts.metering) {
     await seedDemoBooks(database.pool);
     await seedDemoReadings(database.pool);
+    await ensureDefaultTariffs(database.db);
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'meterline-data-'));
   const config = loadConfig({
