@@ -101,16 +101,23 @@ describe('meter reading in the back office', () => {
     const book = (await tag.getAttribute('data-book'))!;
     const from = (await tag.getAttribute('data-date'))!;
     await tag.click();
-    await page.getByTestId('plan-to-date').click();
-    const cell = page
-      .locator('.ant-picker-dropdown:visible td.ant-picker-cell-in-view:not(.ant-picker-cell-disabled)')
-      .first();
-    const to = (await cell.getAttribute('title'))!;
+    const modal = page.locator('.ant-modal-wrap:visible');
+    const picked = modal.locator('.ant-picker input');
+    let to = '';
+    // A click that lands while the picker is still opening picks nothing: pick until it holds.
+    for (let attempt = 0; attempt < 5 && (to === '' || (await picked.inputValue()) !== to); attempt++) {
+      await page.getByTestId('plan-to-date').click();
+      const cell = page
+        .locator('.ant-picker-dropdown:visible td.ant-picker-cell-in-view:not(.ant-picker-cell-disabled)')
+        .first();
+      to = (await cell.getAttribute('title'))!;
+      await page.waitForTimeout(300);
+      await cell.click();
+      await page.waitForTimeout(200);
+    }
     expect(to.slice(0, 7)).toBe(from.slice(0, 7));
     expect(to).not.toBe(from);
-    await cell.click();
-    const modal = page.locator('.ant-modal-wrap:visible');
-    await expect.poll(() => modal.locator('.ant-picker input').inputValue()).toBe(to);
+    expect(await picked.inputValue()).toBe(to);
     await modal.getByLabel('原因').fill('小区二次供水改造，当日无法入户');
     await modal.getByRole('button', { name: /提交申请/ }).click();
     // Either the request is taken (the confirmation shows) or the form says why not.

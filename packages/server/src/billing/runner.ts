@@ -218,17 +218,23 @@ export interface CopyText {
 
 /** The chunk's rows in COPY text format, column by column as BILL/LINE/SMS_COPY_COLUMNS list them. */
 export function copyText(priced: readonly PricedBill[]): CopyText {
-  let bills = '';
-  let lines = '';
-  let sms = '';
+  const bills: string[] = [];
+  const lines: string[] = [];
+  const sms: string[] = [];
   for (const { bill: b, lines: ls, sms: m } of priced) {
-    bills += `${b.account_id}\t${b.bill_id}\t${t(b.bill_no)}\t${b.meter_id}\t${b.reading_id}\t${n(b.run_id)}\t${t(b.usage_type_code)}\t${b.period}\t${b.period_from}\t${b.period_to}\t${t(b.start_index)}\t${t(b.end_index)}\t${b.consumption_m3}\t${b.sub_meters_m3}\t${b.low_income_m3}\t${b.payable_m3}\t${b.amount_fen}\t${b.block_year}\t${b.block_used_before_m3}\t${b.block_used_after_m3}\t${b.due_on}\t${t(b.explanation)}\t${n(b.created_by)}\n`;
+    bills.push(
+      `${b.account_id}\t${b.bill_id}\t${t(b.bill_no)}\t${b.meter_id}\t${b.reading_id}\t${n(b.run_id)}\t${t(b.usage_type_code)}\t${b.period}\t${b.period_from}\t${b.period_to}\t${t(b.start_index)}\t${t(b.end_index)}\t${b.consumption_m3}\t${b.sub_meters_m3}\t${b.low_income_m3}\t${b.payable_m3}\t${b.amount_fen}\t${b.block_year}\t${b.block_used_before_m3}\t${b.block_used_after_m3}\t${b.due_on}\t${t(b.explanation)}\t${n(b.created_by)}\n`,
+    );
     for (const l of ls)
-      lines += `${l.account_id}\t${l.bill_id}\t${l.line_no}\t${l.kind}\t${t(l.code)}\t${n(l.block_no)}\t${t(l.description_zh)}\t${t(l.description_en)}\t${l.volume_m3}\t${t(l.unit_price_fen)}\t${l.amount_fen}\t${l.from_date}\t${l.to_date}\t${t(l.tariff_version)}\n`;
+      lines.push(
+        `${l.account_id}\t${l.bill_id}\t${l.line_no}\t${l.kind}\t${t(l.code)}\t${n(l.block_no)}\t${t(l.description_zh)}\t${t(l.description_en)}\t${l.volume_m3}\t${t(l.unit_price_fen)}\t${l.amount_fen}\t${l.from_date}\t${l.to_date}\t${t(l.tariff_version)}\n`,
+      );
     if (m)
-      sms += `${m.account_id}\t${m.channel}\t${t(m.recipient)}\t${t(m.template)}\t${t(m.body)}\t${t(m.dedupe_key)}\t${m.not_before}\n`;
+      sms.push(
+        `${m.account_id}\t${m.channel}\t${t(m.recipient)}\t${t(m.template)}\t${t(m.body)}\t${t(m.dedupe_key)}\t${m.not_before}\n`,
+      );
   }
-  return { bills, lines, sms };
+  return { bills: bills.join(''), lines: lines.join(''), sms: sms.join('') };
 }
 
 export async function copyInto(

@@ -486,6 +486,35 @@ describe('a run stopped part-way', () => {
            having count(*) > 1) d`,
       ),
     ).toBe(0);
+    // Bills written through COPY read back as those written by inserts: explanation, lines, notice.
+    const copied = await t.pool.query(
+      `select b.bill_no, b.amount_fen, jsonb_array_length(b.explanation) as steps,
+              (select count(*)::int from bill_line l where l.account_id = b.account_id and l.bill_id = b.bill_id) as lines,
+              (select sum(l.amount_fen) from bill_line l where l.account_id = b.account_id and l.bill_id = b.bill_id) as lines_fen,
+              (select o.body from outbox_message o where o.account_id = b.account_id and o.dedupe_key = 'bill:' || b.bill_id) as sms
+       from bill b where b.run_id = $1 and b.payable_m3 > 0 order by b.bill_id limit 20`,
+      [runId],
+    );
+    for (const b of copied.rows) {
+      expect(b.steps).toBeGreaterThan(1);
+      expect(b.lines).toBeGreaterThan(0);
+      expect(Number(b.lines_fen)).toBe(Number(b.amount_fen));
+      if (b.sms !== null) expect(b.sms).toContain(b.bill_no);
+    }
+    // Nothing is left without what it belongs to (the bill tables keep no foreign keys: 0007).
+    expect(
+      await count(`select count(*) as n from bill_line l where not exists
+        (select 1 from bill b where b.account_id = l.account_id and b.bill_id = l.bill_id)`),
+    ).toBe(0);
+    expect(
+      await count(`select count(*) as n from bill b where not exists
+        (select 1 from meter m where m.account_id = b.account_id and m.meter_id = b.meter_id)
+        or (b.run_id is not null and not exists (select 1 from bill_run r where r.run_id = b.run_id))`),
+    ).toBe(0);
+    expect(
+      await count(`select count(*) as n from outbox_message o where not exists
+        (select 1 from customer c where c.account_id = o.account_id)`),
+    ).toBe(0);
     // A finished run cannot be resumed.
     const again = await t.as('admin')({ method: 'POST', url: `/api/bill-runs/${runId}/resume` });
     expect(again.statusCode).toBe(409);

@@ -481,8 +481,7 @@ async function officeLanes(pool: pg.Pool, officeId: number): Promise<Lanes> {
     await new Promise((resolve) => setTimeout(resolve, OFFICE_LOCK_POLL_MS));
   }
   const clients = [first];
-  if (!process.env.BULK_ONE_LANE && (pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10)))
-    clients.push(await pool.connect());
+  if (pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10)) clients.push(await pool.connect());
   return {
     clients,
     async release(broken) {

@@ -453,11 +453,12 @@ describe('smart-meter files', () => {
       const p = route.get(m.accountId)!;
       return String(Math.round(Number(p.previousIndex) + Number(p.expectedM3)));
     };
-    const at = `${today}T09:00:00+08:00`;
+    // Read a few minutes ago (a fixed 09:00 would lie in the future before 09:00 China time).
+    const at = new Date(Date.now() - 10 * 60_000).toISOString();
     const content = csv([
       `${a.meterNo},${at},${ok(a)},`,
       `${b.meterNo},${at},${Number(ok(b)) * 3 + 500},leak`,
-      `${c.meterNo},${today} 09:05,,no_access`,
+      `${c.meterNo},${new Date(Date.now() - 5 * 60_000).toISOString()},,no_access`,
       `W999999999,${at},12,`,
       `${a.meterNo},not-a-date,12,`,
       `${a.meterNo},${at},-4,`,

@@ -136,8 +136,12 @@ function newKey(prefix: string): string {
 
 const active = (r: RunView) => r.status === 'pending' || r.status === 'running';
 
+/** ¥137,111.16: fen as yuan with thousands grouped (the text moves the point; no float). */
 export function yuan(fen: number): string {
-  return `¥${formatFenAsYuan(fen)}`;
+  const [whole = '0', fraction = '00'] = formatFenAsYuan(fen).split('.');
+  const sign = whole.startsWith('-') ? '-' : '';
+  const digits = sign ? whole.slice(1) : whole;
+  return `${sign}¥${digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${fraction}`;
 }
 
 function StatusTag({ run }: { run: RunView }) {
@@ -344,10 +348,10 @@ function RunsList() {
       </Space>
       <Typography.Text type="secondary">{t('billRuns.hint')}</Typography.Text>
       <Row gutter={[16, 16]}>
-        <Col xs={24} lg={8}>
+        <Col xs={24} xl={6}>
           <StartRunCard onStarted={(run) => navigate(`/billing/runs/${run.runId}`)} />
         </Col>
-        <Col xs={24} lg={16}>
+        <Col xs={24} xl={18}>
           {list.error && <Alert type="error" showIcon message={list.error.message} />}
           <Card styles={{ body: { padding: 0 } }} title={t('billRuns.list')} size="small">
             <Table<RunView>
@@ -363,18 +367,19 @@ function RunsList() {
                 hideOnSinglePage: true,
                 showSizeChanger: false,
               }}
-              scroll={{ x: 900 }}
+              scroll={{ x: 1010 }}
               data-testid="runs-table"
               columns={[
                 {
                   title: t('billRuns.run'),
                   key: 'id',
-                  width: 90,
+                  width: 70,
                   render: (_, r) => <Link to={`/billing/runs/${r.runId}`}>#{r.runId}</Link>,
                 },
                 {
                   title: t('billRuns.scope'),
                   key: 'scope',
+                  width: 190,
                   render: (_, r) => (
                     <Space size={4} wrap>
                       <ScopeText run={r} />
@@ -382,7 +387,7 @@ function RunsList() {
                     </Space>
                   ),
                 },
-                { title: t('billRuns.upTo'), dataIndex: 'upTo', width: 110 },
+                { title: t('billRuns.upTo'), dataIndex: 'upTo', width: 105 },
                 {
                   title: t('billRuns.statusLabel'),
                   key: 'status',
@@ -392,13 +397,13 @@ function RunsList() {
                 {
                   title: t('billRuns.progress'),
                   key: 'progress',
-                  width: 150,
+                  width: 130,
                   render: (_, r) => <RunProgress run={r} size="small" />,
                 },
                 {
                   title: t('billRuns.bills'),
                   dataIndex: 'billed',
-                  width: 90,
+                  width: 80,
                   align: 'right',
                   render: (n: number) => n.toLocaleString(),
                 },
@@ -412,14 +417,14 @@ function RunsList() {
                 {
                   title: t('billRuns.exceptions'),
                   dataIndex: 'exceptions',
-                  width: 90,
+                  width: 70,
                   align: 'right',
                   render: (n: number) => (n > 0 ? <Typography.Text type="warning">{n}</Typography.Text> : 0),
                 },
                 {
                   title: t('billRuns.startedBy'),
                   key: 'by',
-                  width: 160,
+                  width: 145,
                   render: (_, r) => (
                     <Space direction="vertical" size={0}>
                       <span>{r.requestedBy?.fullName ?? t('billRuns.system')}</span>
@@ -588,7 +593,7 @@ function RunDetailView({ runId }: { runId: number }) {
                 />
               </Col>
               <Col xs={12} md={5}>
-                <Statistic title={t('billRuns.amount')} value={formatFenAsYuan(r.amountFen)} prefix="¥" />
+                <Statistic title={t('billRuns.amount')} value={yuan(r.amountFen)} />
               </Col>
               <Col xs={12} md={4}>
                 <Statistic title={t('billRuns.sms')} value={r.smsQueued} />

@@ -1,0 +1,98 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ensureDefaultTariffs } from '../packages/server/src/seed/tariffs.ts';
+import { type BrowserSession, openBrowser } from './lib/browser.ts';
+import { type RunningMeterline, startMeterline } from './lib/server.ts';
+
+/**
+ * Bill runs in a real browser (issue 4): the office manager previews a run over their office (a dry
+ * run: totals by usage type, exceptions, no bill), bills the same scope for real from the dry run's
+ * page, follows its progress to the end and finds the bills it made.
+ */
+
+const POLL = { timeout: 60_000, interval: 500 };
+
+let server: RunningMeterline;
+let browser: BrowserSession;
+let page: Page;
+
+async function login(username: string) {
+  await page.goto('/login');
+  await page.getByLabel(/用户名|Username/).fill(username);
+  await page.getByLabel(/^(密码|Password)$/).fill('meterline');
+  await page.getByRole('button', { name: /登\s*录|Sign in/ }).click();
+  await page.waitForURL((url) => url.pathname === '/');
+}
+
+const status = () => page.getByTestId('run-status').first().textContent();
+const runIdOf = () => Number(new URL(page.url()).pathname.split('/').at(-1));
+const billCount = async () =>
+  Number((await server.database.pool.query('select count(*) as n from bill')).rows[0].n);
+
+beforeAll(async () => {
+  server = await startMeterline({ customers: 60, metering: true });
+  await ensureDefaultTariffs(server.database.db);
+  browser = await openBrowser({ baseURL: server.url, timezoneId: 'Asia/Shanghai' });
+  page = browser.page;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('bill runs', () => {
+  test('a dry run shows the totals and writes nothing; billing it for real makes the bills', async () => {
+    await login('manager');
+    await page.goto('/billing/runs');
+    await page.getByTestId('start-run-form').waitFor();
+    expect(await page.getByTestId('run-dry').isChecked()).toBe(true);
+    await page.getByTestId('start-run').click();
+
+    // The dry run's page: it finishes, with totals by usage type and no bill written.
+    await page.waitForURL(/\/billing\/runs\/\d+$/);
+    const dryRunId = runIdOf();
+    await expect.poll(status, POLL).toBe('已完成');
+    const totals = page.getByTestId('run-totals');
+    await totals.getByText('居民生活用水').waitFor();
+    expect(await billCount()).toBe(0);
+    const dry = await server.database.db
+      .selectFrom('bill_run')
+      .selectAll()
+      .where('run_id', '=', dryRunId)
+      .executeTakeFirstOrThrow();
+    expect(dry.dry_run).toBe(true);
+    expect(dry.billed).toBeGreaterThan(0);
+
+    // Bill the same scope for real.
+    await page.getByTestId('commit-run').click();
+    await page.getByRole('button', { name: '正式开账' }).last().click();
+    await page.waitForURL((url) => url.pathname !== `/billing/runs/${dryRunId}`);
+    const runId = runIdOf();
+    // The real run's page (not the dry run's, still on screen for a moment).
+    await page.getByRole('heading', { name: `开账批次 #${runId}` }).waitFor();
+    await expect.poll(status, POLL).toBe('已完成');
+    // Every account of the office gone through, the bar complete.
+    await page.getByText(/已处理 ([\d,]+) \/ \1 户/).waitFor();
+    if (process.env.E2E_SCREENSHOTS)
+      await page.screenshot({ path: `${process.env.E2E_SCREENSHOTS}/bill-run.png`, fullPage: true });
+    const run = await server.database.db
+      .selectFrom('bill_run')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .executeTakeFirstOrThrow();
+    expect(run.dry_run).toBe(false);
+    expect(run.office_ids).toEqual(dry.office_ids);
+    expect(run.billed).toBe(dry.billed);
+    expect(await billCount()).toBe(run.billed);
+
+    // Both runs are in the list.
+    await page.goto('/billing/runs');
+    const table = page.getByTestId('runs-table');
+    await table.getByRole('link', { name: `#${runId}` }).waitFor();
+    await table.getByRole('link', { name: `#${dryRunId}` }).waitFor();
+    if (process.env.E2E_SCREENSHOTS)
+      await page.screenshot({ path: `${process.env.E2E_SCREENSHOTS}/bill-runs.png`, fullPage: true });
+    expect(browser.problems).toEqual([]);
+  });
+});
