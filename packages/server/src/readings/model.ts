@@ -13,6 +13,7 @@ import {
   type PastPeriodMilli,
   type ReadingThresholds,
   type Settings,
+  todayInChina,
   visitForced,
   ZONES,
   type Zone,
@@ -30,9 +31,9 @@ import {
 const CHINA_OFFSET_MS = 8 * 3600_000;
 const DAY_MS = 86_400_000;
 
-/** The calendar day in China of an instant, YYYY-MM-DD. */
+/** The calendar day in China of an instant, YYYY-MM-DD (the domain's todayInChina of that instant). */
 export function chinaDate(at: Date): string {
-  return new Date(at.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+  return todayInChina(at);
 }
 
 /** The reading period (YYYY-MM) of an instant: the month in China. */

@@ -1,16 +1,15 @@
 import { CheckOutlined, CloseOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Card, Form, Input, Modal, Select, Space, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Form, Input, Modal, Select, Space, Table, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { api } from '../api';
 import { useAuth } from '../auth/AuthContext';
-import { formatDateTime } from '../components/format';
 import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { validated } from '../components/validated';
 import { OfficeSelect, useOfficeParam, useParam, volume } from './common';
-import { CHANGE_STATUS_COLORS } from './PlanChanges';
+import { Decision, RequestedBy } from './PlanChanges';
 import { type CorrectionRow, itemsOf, type Paged } from './types';
 
 /** Corrections in one page of the list. */
@@ -163,31 +162,19 @@ export default function CorrectionsPage() {
               title: t('reading.changes.requested'),
               key: 'req',
               width: 170,
-              render: (_, r) => (
-                <Space direction="vertical" size={0}>
-                  <span>{r.requestedByName ?? '—'}</span>
-                  <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                    {formatDateTime(r.requestedAt)}
-                  </Typography.Text>
-                </Space>
-              ),
+              render: (_, r) => <RequestedBy name={r.requestedByName} at={r.requestedAt} />,
             },
             {
               title: t('reading.changes.status'),
               dataIndex: 'status',
               width: 180,
               render: (s: string, r) => (
-                <Space direction="vertical" size={0}>
-                  <Tag color={CHANGE_STATUS_COLORS[s]}>{t(`reading.changes.statusName.${s}`)}</Tag>
-                  {r.decidedByName && (
-                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                      {r.decidedByName} {formatDateTime(r.decidedAt)}
-                    </Typography.Text>
-                  )}
-                  {r.decisionNote && (
-                    <Typography.Text style={{ fontSize: 12 }}>{r.decisionNote}</Typography.Text>
-                  )}
-                </Space>
+                <Decision
+                  status={s}
+                  decidedByName={r.decidedByName}
+                  decidedAt={r.decidedAt}
+                  decisionNote={r.decisionNote}
+                />
               ),
             },
             ...(approver

@@ -11,8 +11,6 @@ import type { DayMonitor, MonitorRow } from './types';
 const DEFAULT_DAY_START = '08:30';
 const DEFAULT_UPLOAD_BY = '17:00';
 
-const clock = formatClock;
-
 /** The analyst's view of one working day: each reader's progress, start and upload times. */
 export default function DayMonitorPage() {
   const { t } = useTranslation();
@@ -30,12 +28,12 @@ export default function DayMonitorPage() {
   // The server's verdicts when it gives them, else the times themselves (both in China time).
   const late = (r: MonitorRow) => {
     if (r.startedLate !== undefined) return r.startedLate;
-    const first = clock(r.firstReadAt);
+    const first = formatClock(r.firstReadAt);
     return first !== null && first > dayStart;
   };
   const lateUpload = (r: MonitorRow) => {
     if (r.uploadedLate !== undefined && r.uploadedAt) return r.uploadedLate;
-    const last = clock(r.uploadedAt ?? r.lastReadAt);
+    const last = formatClock(r.uploadedAt ?? r.lastReadAt);
     return last !== null && last > uploadBy;
   };
   // Meters of the day's route done: read or estimated, less those read off the route.
@@ -180,10 +178,10 @@ export default function DayMonitorPage() {
                 v ? (
                   late(r) ? (
                     <Tag color="orange" icon={<WarningOutlined />} data-testid="late-start">
-                      {clock(v)}
+                      {formatClock(v)}
                     </Tag>
                   ) : (
-                    clock(v)
+                    formatClock(v)
                   )
                 ) : (
                   <Typography.Text type="secondary">{t('reading.monitor.notStarted')}</Typography.Text>
@@ -194,8 +192,8 @@ export default function DayMonitorPage() {
               key: 'last',
               width: 150,
               render: (_, r) => {
-                const last = clock(r.lastReadAt);
-                const upload = clock(r.uploadedAt);
+                const last = formatClock(r.lastReadAt);
+                const upload = formatClock(r.uploadedAt);
                 if (!last && !upload) return '—';
                 return (
                   <Space direction="vertical" size={0}>
@@ -238,7 +236,7 @@ export default function DayMonitorPage() {
               title: t('reading.monitor.downloaded'),
               dataIndex: 'downloadedAt',
               width: 100,
-              render: (v: string | null | undefined) => clock(v) ?? '—',
+              render: (v: string | null | undefined) => formatClock(v) ?? '—',
             },
           ]}
         />

@@ -16,6 +16,44 @@ export const CHANGE_STATUS_COLORS: Record<string, string> = {
   rejected: 'red',
 };
 
+/** Who asked for a change and when (plan moves and index corrections alike). */
+export function RequestedBy({ name, at }: { name?: string | null; at: string }) {
+  return (
+    <Space direction="vertical" size={0}>
+      <span>{name ?? '—'}</span>
+      <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+        {formatDateTime(at)}
+      </Typography.Text>
+    </Space>
+  );
+}
+
+/** A request's status with who decided it, when, and their note. */
+export function Decision({
+  status,
+  decidedByName,
+  decidedAt,
+  decisionNote,
+}: {
+  status: string;
+  decidedByName?: string | null;
+  decidedAt?: string | null;
+  decisionNote?: string;
+}) {
+  const { t } = useTranslation();
+  return (
+    <Space direction="vertical" size={0}>
+      <Tag color={CHANGE_STATUS_COLORS[status]}>{t(`reading.changes.statusName.${status}`)}</Tag>
+      {decidedByName && (
+        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+          {decidedByName} {formatDateTime(decidedAt)}
+        </Typography.Text>
+      )}
+      {decisionNote && <Typography.Text style={{ fontSize: 12 }}>{decisionNote}</Typography.Text>}
+    </Space>
+  );
+}
+
 /**
  * Requested moves of a book's reading date: the office manager approves or rejects each with a
  * note. `refreshKey` reloads the list when the page made a new request.
@@ -119,31 +157,19 @@ export function PlanChanges({
             title: t('reading.changes.requested'),
             key: 'req',
             width: 180,
-            render: (_, c) => (
-              <Space direction="vertical" size={0}>
-                <span>{c.requestedByName ?? '—'}</span>
-                <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                  {formatDateTime(c.requestedAt)}
-                </Typography.Text>
-              </Space>
-            ),
+            render: (_, c) => <RequestedBy name={c.requestedByName} at={c.requestedAt} />,
           },
           {
             title: t('reading.changes.status'),
             dataIndex: 'status',
             width: 200,
             render: (s: string, c) => (
-              <Space direction="vertical" size={0}>
-                <Tag color={CHANGE_STATUS_COLORS[s]}>{t(`reading.changes.statusName.${s}`)}</Tag>
-                {c.decidedByName && (
-                  <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                    {c.decidedByName} {formatDateTime(c.decidedAt)}
-                  </Typography.Text>
-                )}
-                {c.decisionNote && (
-                  <Typography.Text style={{ fontSize: 12 }}>{c.decisionNote}</Typography.Text>
-                )}
-              </Space>
+              <Decision
+                status={s}
+                decidedByName={c.decidedByName}
+                decidedAt={c.decidedAt}
+                decisionNote={c.decisionNote}
+              />
             ),
           },
           ...(approver
