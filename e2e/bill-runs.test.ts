@@ -1,13 +1,16 @@
+import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ensureDefaultTariffs } from '../packages/server/src/seed/tariffs.ts';
+import { pageCount, pdfPages } from '../packages/server/src/testing/pdf.ts';
 import { type BrowserSession, openBrowser } from './lib/browser.ts';
 import { type RunningMeterline, startMeterline } from './lib/server.ts';
 
 /**
  * Bill runs in a real browser (issue 4): the office manager previews a run over their office (a dry
  * run: totals by usage type, exceptions, no bill), bills the same scope for real from the dry run's
- * page, follows its progress to the end and finds the bills it made.
+ * page, follows its progress to the end and finds the bills it made; then opens a customer's bill
+ * notice (水费通知单) as a PDF and prints a book's notices, one page a meter in route order.
  */
 
 const POLL = { timeout: 60_000, interval: 500 };
@@ -93,6 +96,61 @@ describe('bill runs', () => {
     await table.getByRole('link', { name: `#${dryRunId}` }).waitFor();
     if (process.env.E2E_SCREENSHOTS)
       await page.screenshot({ path: `${process.env.E2E_SCREENSHOTS}/bill-runs.png`, fullPage: true });
+    expect(browser.problems).toEqual([]);
+  });
+
+  test("a customer's notice opens as a PDF; a book's notices print one a page in route order", async () => {
+    // The book and month with the most bills of the run above.
+    const { rows: books } = await server.database.pool.query<{ book_id: string; period: string }>(
+      `select m.book_id, b.period from bill b
+       join meter m on m.account_id = b.account_id and m.meter_id = b.meter_id
+       where b.status = 'open' and m.book_id is not null
+       group by m.book_id, b.period order by count(*) desc, m.book_id limit 1`,
+    );
+    const { book_id: bookId, period } = books[0]!;
+    const { rows: route } = await server.database.pool.query<{
+      account_id: string;
+      bill_id: string;
+      bill_no: string;
+    }>(
+      `select b.account_id, b.bill_id, b.bill_no from bill b
+       join meter m on m.account_id = b.account_id and m.meter_id = b.meter_id
+       where m.book_id = $1 and b.period = $2 and b.status = 'open'
+       order by m.route_seq nulls last, b.bill_no`,
+      [bookId, period],
+    );
+    expect(route.length).toBeGreaterThan(1);
+    const { code: bookCode } = (
+      await server.database.pool.query<{ code: string }>('select code from book where book_id = $1', [bookId])
+    ).rows[0]!;
+
+    // One customer's notice from the bills tab: a new tab with the notice PDF.
+    const first = route[0]!;
+    await page.goto(`/customers/${first.account_id}?tab=bills`);
+    const popup = browser.context.waitForEvent('page');
+    await page.getByTestId(`notice-${first.bill_no}`).click();
+    const notice = await popup;
+    expect(notice.url()).toContain(`/api/customers/${first.account_id}/bills/${first.bill_id}/notice.pdf`);
+    const single = await page.request.get(notice.url());
+    expect(single.headers()['content-type']).toBe('application/pdf');
+    const singlePdf = await single.body();
+    expect(pageCount(singlePdf)).toBe(1);
+    expect(pdfPages(singlePdf)[0]).toContain(first.bill_no);
+    await notice.close();
+
+    // The book's batch from the billing summary: one page a bill, in route order.
+    await page.goto(`/billing/summary?month=${period}`);
+    await page.getByTestId('batch-book').click();
+    await page.keyboard.type(bookCode);
+    await page.keyboard.press('Enter');
+    const download = page.waitForEvent('download');
+    await page.getByTestId('batch-download').click();
+    const file = await (await download).path();
+    const batch = await readFile(file);
+    expect(batch.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(pageCount(batch)).toBe(route.length);
+    const printed = pdfPages(batch).map((text) => route.find((r) => text.includes(r.bill_no))?.bill_no);
+    expect(printed).toEqual(route.map((r) => r.bill_no));
     expect(browser.problems).toEqual([]);
   });
 });
