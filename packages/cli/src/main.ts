@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
 import { billRunCommand, UsageError } from '@meterline/server/billing/cli';
+import { lateFeesCommand } from '@meterline/server/billing/lateFees';
+import { prepaidDeductCommand } from '@meterline/server/billing/prepaid';
 import { ensureCalendar } from '@meterline/server/calendar/ensure';
 import { loadConfig } from '@meterline/server/config';
 import { openDatabase } from '@meterline/server/db/database';
 import { seedDemoBooks } from '@meterline/server/seed/books';
 import { seedCustomers } from '@meterline/server/seed/customers';
 import { seedDemoOrganisation } from '@meterline/server/seed/org';
+import { seedDemoPrepaid } from '@meterline/server/seed/prepaid';
 import { seedDemoReadings } from '@meterline/server/seed/readings';
 import { ensureReferenceData } from '@meterline/server/seed/reference';
 import { ensureDefaultTariffs } from '@meterline/server/seed/tariffs';
@@ -23,6 +26,11 @@ Commands:
                             bill the accepted, unbilled readings of the scope read up to DATE
                             (default today), printing progress and totals; --dry-run writes no
                             bill; --resume RUN continues a run that stopped
+  late-fees [--as-of DATE]  compute the late fees (滞纳金) of overdue bills as of DATE (default
+                            today); the server also does this once a day
+  prepaid-deduct [--office CODE] [--up-to YYYY-MM]
+                            deduct the open bills of IC-card meters (periods up to YYYY-MM, default
+                            this month) from the prepaid accounts; idempotent
 
 Environment:
   DATABASE_URL              use this PostgreSQL (≥ 15) instead of the embedded one
@@ -77,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
         await seedDemoBooks(database.pool, { log });
         await seedDemoReadings(database.pool, { log });
         await ensureDefaultTariffs(database.db);
+        await seedDemoPrepaid(database.db);
         log(
           `seeded ${result.customers} customers in ${result.seconds.toFixed(1)} s (peak RSS ${result.peakRssMb} MB)`,
         );
@@ -119,6 +128,39 @@ async function main(argv: string[]): Promise<number> {
         if (!(error instanceof UsageError)) throw error;
         console.error(error.message);
         return 2;
+      } finally {
+        await database.close();
+      }
+    }
+    case 'prepaid-deduct': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { office: { type: 'string' }, 'up-to': { type: 'string' } },
+      });
+      const database = await openDatabase(loadConfig(), { log });
+      try {
+        await ensureReferenceData(database.db);
+        return await prepaidDeductCommand(
+          database.db,
+          { office: values.office, upTo: values['up-to'] },
+          (text) => process.stdout.write(text),
+        );
+      } finally {
+        await database.close();
+      }
+    }
+    case 'late-fees': {
+      const { values } = parseArgs({ args: rest, options: { 'as-of': { type: 'string' } } });
+      const database = await openDatabase(loadConfig(), { log });
+      try {
+        await ensureReferenceData(database.db);
+        return await lateFeesCommand(
+          database.db,
+          { asOf: values['as-of'] },
+          {
+            write: (text) => process.stdout.write(text),
+          },
+        );
       } finally {
         await database.close();
       }

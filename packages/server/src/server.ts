@@ -1,10 +1,13 @@
 import { buildApp } from './app.ts';
+import { LateFeeScheduler } from './billing/lateFees.ts';
+import { startPrepaidTimer } from './billing/prepaid.ts';
 import { ensureCalendar } from './calendar/ensure.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { seedDemoBooks } from './seed/books.ts';
 import { seedCustomers } from './seed/customers.ts';
 import { DEMO_PASSWORD, DEMO_STAFF, seedDemoOrganisation } from './seed/org.ts';
+import { seedDemoPrepaid } from './seed/prepaid.ts';
 import { seedDemoReadings } from './seed/readings.ts';
 import { ensureReferenceData } from './seed/reference.ts';
 import { ensureDefaultTariffs } from './seed/tariffs.ts';
@@ -33,6 +36,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     await seedDemoBooks(database.pool, { log });
     await seedDemoReadings(database.pool, { log });
     await ensureDefaultTariffs(database.db);
+    await seedDemoPrepaid(database.db);
   }
   const { app, importRunner, billRunner } = await buildApp(database.db, config, { pool: database.pool });
   await app.listen({ port: config.port, host: config.host });
@@ -40,6 +44,11 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
   await importRunner.resume();
   // Bill runs too; a run whose process died moments ago is adopted once its heartbeat is stale.
   await billRunner.resume({ everyMs: BILL_RUN_ADOPT_EVERY_MS });
+  // Late fees once a day (billing/lateFees.ts): today's run unless it is done, checked every 10 minutes.
+  const lateFees = new LateFeeScheduler(database.db, log);
+  lateFees.start();
+  // Prepaid IC-card accounts: the day's consumption bills are deducted once a day (idempotent).
+  const prepaidTimer = startPrepaidTimer(database.db, { log });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}`;
@@ -55,6 +64,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       closing = true;
       await importRunner.stop();
       await billRunner.stop();
+      await lateFees.stop();
+      await prepaidTimer.stop();
       await app.close();
       await database.close();
     },

@@ -30,6 +30,11 @@ const CalendarAdminPage = lazy(() => import('./calendar/CalendarAdminPage'));
 const TariffsPage = lazy(() => import('./billing/TariffsPage'));
 const BillRunsPage = lazy(() => import('./billing/BillRunsPage'));
 const BillingSummaryPage = lazy(() => import('./billing/BillingSummaryPage'));
+const FeeCataloguePage = lazy(() => import('./billing/FeeCataloguePage'));
+const LateFeesPage = lazy(() => import('./billing/LateFeesPage'));
+const PrepaidPage = lazy(() => import('./billing/PrepaidPage'));
+const VolumeAdjustmentsPage = lazy(() => import('./billing/VolumeAdjustmentsPage'));
+const BillCorrectionsPage = lazy(() => import('./billing/BillCorrectionsPage'));
 
 function NotFound() {
   const { t } = useTranslation();
@@ -72,6 +77,11 @@ export default function App() {
               <Route path="billing/runs" element={<BillRunsPage />} />
               <Route path="billing/runs/:runId" element={<BillRunsPage />} />
               <Route path="billing/summary" element={<BillingSummaryPage />} />
+              <Route path="billing/fees" element={<FeeCataloguePage />} />
+              <Route path="billing/late-fees" element={<LateFeesPage />} />
+              <Route path="billing/prepaid" element={<PrepaidPage />} />
+              <Route path="billing/adjustments" element={<VolumeAdjustmentsPage />} />
+              <Route path="billing/corrections" element={<BillCorrectionsPage />} />
               <Route path="admin/staff" element={<StaffPage />} />
               <Route path="admin/roles" element={<RolesPage />} />
               <Route path="admin/offices" element={<OfficesPage />} />

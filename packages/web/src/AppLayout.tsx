@@ -8,6 +8,8 @@ import {
   CalendarOutlined,
   CheckSquareOutlined,
   CloudUploadOutlined,
+  ControlOutlined,
+  CreditCardOutlined,
   DashboardOutlined,
   DiffOutlined,
   DollarOutlined,
@@ -173,7 +175,7 @@ export default function AppLayout() {
       key: 'billing',
       icon: <AccountBookOutlined />,
       label: t('menu.billing'),
-      anyOf: ['tariff.admin', 'billing.run', 'billing.adjust', 'billing.approve'],
+      anyOf: ['tariff.admin', 'billing.run', 'billing.adjust', 'billing.approve', 'reading.review'],
       children: [
         {
           key: '/billing/runs',
@@ -188,10 +190,40 @@ export default function AppLayout() {
           anyOf: ['billing.run', 'billing.adjust', 'billing.approve'],
         },
         {
+          key: '/billing/prepaid',
+          icon: <CreditCardOutlined />,
+          label: t('menu.prepaid'),
+          anyOf: ['billing.run', 'billing.adjust', 'billing.approve'],
+        },
+        {
+          key: '/billing/corrections',
+          icon: <DiffOutlined />,
+          label: t('menu.billCorrections'),
+          anyOf: ['billing.adjust', 'billing.approve'],
+        },
+        {
+          key: '/billing/adjustments',
+          icon: <ControlOutlined />,
+          label: t('menu.volumeAdjustments'),
+          anyOf: ['billing.adjust', 'reading.review', 'billing.approve'],
+        },
+        {
           key: '/billing/tariffs',
           icon: <DollarOutlined />,
           label: t('menu.tariffs'),
           anyOf: ['tariff.admin', 'billing.run'],
+        },
+        {
+          key: '/billing/fees',
+          icon: <DollarOutlined />,
+          label: t('menu.feeCatalogue'),
+          anyOf: ['tariff.admin', 'billing.run', 'billing.adjust'],
+        },
+        {
+          key: '/billing/late-fees',
+          icon: <DollarOutlined />,
+          label: t('menu.lateFees'),
+          anyOf: ['billing.run', 'billing.adjust', 'billing.approve'],
         },
       ],
     },

@@ -42,6 +42,24 @@ export const DEFAULT_SETTINGS = {
   /** Where and how to pay, printed at the foot of every bill notice. */
   'notice.paymentNote':
     '请在缴费期限前到各营业所、银行代收网点缴纳，或通过微信、支付宝生活缴费缴纳；逾期将按日加收滞纳金。',
+  // Prepaid IC-card accounts (docs/billing.md "Prepaid IC-card accounts").
+  /** A prepaid balance below this many fen is low (5000 = 50 yuan)… */
+  'prepaid.lowBalanceFen': 5000,
+  /** …or below this many months of the account's average monthly charge, whichever is more (0: off). */
+  'prepaid.lowBalanceMonths': 1,
+  /** The average monthly charge is taken over the account's bills of this many months. */
+  'prepaid.averageOverMonths': 12,
+  /** The most one load (充值) may put on a prepaid account, fen (1,000,000 = 10,000 yuan). */
+  'prepaid.maxLoadFen': 1_000_000,
+  /** The server deducts the day's bills from the prepayments once a day from this time (China). */
+  'prepaid.deductAt': '03:00',
+  // Late fees (滞纳金, docs/billing.md "Late fees and other charges").
+  /** Fee per calendar day overdue, as a fraction of the unpaid amount (0.003 = 3‰ a day). */
+  'lateFee.ratePerDay': 0.003,
+  /** Days after the due date free of fees (0: the due date, reading + billing.dueDays, is the grace). */
+  'lateFee.graceDays': 0,
+  /** A late fee never exceeds this multiple of the unpaid amount (1: never above the principal). */
+  'lateFee.capRatio': 1,
 } as const;
 
 export type SettingKey = keyof typeof DEFAULT_SETTINGS;

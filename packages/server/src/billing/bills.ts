@@ -38,7 +38,7 @@ export interface BillView {
   accountId: number;
   billId: number;
   billNo: string;
-  kind: 'consumption' | 'other';
+  kind: 'consumption' | 'other' | 'adjustment';
   meterId: number | null;
   meterNo: string | null;
   readingId: number | null;
@@ -66,6 +66,12 @@ export interface BillView {
   createdAt: string;
   noticeUrl: string;
   lines: BillLineView[];
+  /** Paid of the bill (kept by the payments module; 0 until then) and what remains, fen. */
+  paidFen: number;
+  unpaidFen: number;
+  /** Late fee owed on the bill (accrued − waived, fen; 0 for none) and the days charged (lateFees.ts). */
+  lateFeeFen: number;
+  lateFeeDays: number;
 }
 
 export interface BillDetail extends BillView {
@@ -77,7 +83,7 @@ interface BillRow {
   account_id: number;
   bill_id: number;
   bill_no: string;
-  kind: 'consumption' | 'other';
+  kind: 'consumption' | 'other' | 'adjustment';
   meter_id: number | null;
   meter_no: string | null;
   reading_id: number | null;
@@ -105,6 +111,9 @@ interface BillRow {
   cancel_reason: string;
   explanation: unknown;
   created_at: Date;
+  paid_fen: number;
+  late_fee_fen: number;
+  late_fee_days: number;
 }
 
 interface LineRow {
@@ -129,11 +138,13 @@ const BILL_COLUMNS = sql`
   b.usage_type_code, ut.name_zh as usage_name_zh, ut.name_en as usage_name_en, b.period, b.period_from,
   b.period_to, b.start_index, b.end_index, b.consumption_m3, b.sub_meters_m3, b.low_income_m3, b.payable_m3,
   b.amount_fen, b.block_year, b.block_used_before_m3, b.block_used_after_m3, b.due_on, b.status,
-  b.replaces_bill_id, b.cancelled_at, b.cancel_reason, b.explanation, b.created_at`;
+  b.replaces_bill_id, b.cancelled_at, b.cancel_reason, b.explanation, b.created_at,
+  b.paid_fen, coalesce(lf.accrued_fen - lf.waived_fen, 0)::int8 as late_fee_fen, coalesce(lf.days, 0) as late_fee_days`;
 
 const BILL_JOINS = sql`
   left join meter m on m.account_id = b.account_id and m.meter_id = b.meter_id
-  left join usage_type ut on ut.code = b.usage_type_code`;
+  left join usage_type ut on ut.code = b.usage_type_code
+  left join late_fee lf on lf.account_id = b.account_id and lf.bill_id = b.bill_id`;
 
 /** The lines of some bills, by bill (keyed `accountId/billId`), in line order. */
 async function linesOf(db: Db, bills: { account_id: number; bill_id: number }[]) {
@@ -199,6 +210,10 @@ function toView(r: BillRow, lines: BillLineView[]): BillView {
     createdAt: r.created_at.toISOString(),
     noticeUrl: `/api/customers/${r.account_id}/bills/${r.bill_id}/notice.pdf`,
     lines,
+    paidFen: Number(r.paid_fen),
+    unpaidFen: r.amount_fen - Number(r.paid_fen),
+    lateFeeFen: r.status === 'cancelled' ? 0 : Number(r.late_fee_fen),
+    lateFeeDays: r.late_fee_days,
   };
 }
 

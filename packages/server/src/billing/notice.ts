@@ -59,9 +59,9 @@ const WORDS: Record<string, { title: string; volume: string }> = {
   catv: { title: '有线电视费通知单', volume: '用量' },
 };
 
-const MARGIN_PT = 28;
-const ROW_PT = 16;
-const BODY_PT = 9;
+export const MARGIN_PT = 28;
+export const ROW_PT = 16;
+export const BODY_PT = 9;
 const GREY = '#555555';
 const RULE = '#999999';
 
@@ -72,7 +72,7 @@ let fontCache: Buffer | null = null;
  * embedding a CJK font costs about 0.3 s per weight and document (fontkit's CFF subsetting), and a
  * single notice is asked for at the counter while the customer waits.
  */
-function font(): Buffer {
+export function font(): Buffer {
   if (!fontCache) {
     const require = createRequire(import.meta.url);
     const dir = path.join(path.dirname(require.resolve('@embedpdf/fonts-sc')), '..', 'fonts');
@@ -82,7 +82,7 @@ function font(): Buffer {
 }
 
 /** Sets the font for plain or bold text (bold: the glyphs filled and outlined). */
-function weight(doc: PDFKit.PDFDocument, bold: boolean, sizePt: number): PDFKit.PDFDocument {
+export function weight(doc: PDFKit.PDFDocument, bold: boolean, sizePt: number): PDFKit.PDFDocument {
   doc.font('sc').fontSize(sizePt);
   if (bold) doc.lineWidth(sizePt / 30);
   return doc;
@@ -95,12 +95,12 @@ export function showM3(value: string | null): string {
 }
 
 /** Fen per m³ as yuan per m³ for the notice: '210' → '2.10', '95.5' → '0.955'. */
-function showUnitPrice(fen: string | null): string {
+export function showUnitPrice(fen: string | null): string {
   if (fen === null) return '—';
   return fenToYuan(fen) ?? fen;
 }
 
-interface Cell {
+export interface Cell {
   text: string;
   width: number;
   align?: 'left' | 'right' | 'center';
@@ -108,7 +108,12 @@ interface Cell {
 }
 
 /** Draws one row of ruled cells at y and returns the y below it. */
-function row(doc: PDFKit.PDFDocument, y: number, cells: Cell[], opts: { shade?: boolean } = {}): number {
+export function row(
+  doc: PDFKit.PDFDocument,
+  y: number,
+  cells: Cell[],
+  opts: { shade?: boolean } = {},
+): number {
   let x = MARGIN_PT;
   for (const c of cells) {
     if (opts.shade) doc.rect(x, y, c.width, ROW_PT).fill('#f2f2f2');
@@ -127,7 +132,7 @@ function row(doc: PDFKit.PDFDocument, y: number, cells: Cell[], opts: { shade?: 
 }
 
 /** Splits the content width into columns by weight. */
-function columns(doc: PDFKit.PDFDocument, weights: number[]): number[] {
+export function columns(doc: PDFKit.PDFDocument, weights: number[]): number[] {
   const width = doc.page.width - 2 * MARGIN_PT;
   const sum = weights.reduce((s, w) => s + w, 0);
   const out = weights.map((w) => Math.floor((width * w) / sum));

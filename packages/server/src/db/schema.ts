@@ -1,5 +1,9 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { BillCorrectionTables } from './schemaBillCorrections.ts';
 import type { BillingTables } from './schemaBilling.ts';
+import type { LateFeeTables } from './schemaLateFees.ts';
+import type { PrepaidTables } from './schemaPrepaid.ts';
+import type { VolumeAdjustmentTables } from './schemaVolumeAdjustments.ts';
 
 /** timestamptz: read as Date, written as Date or ISO string. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -467,7 +471,12 @@ export interface RouteDownloadTable {
   downloaded_at: Timestamp;
 }
 
-export interface DB extends BillingTables {
+export interface DB
+  extends BillingTables,
+    BillCorrectionTables,
+    VolumeAdjustmentTables,
+    PrepaidTables,
+    LateFeeTables {
   setting: SettingTable;
   branch: BranchTable;
   office: OfficeTable;

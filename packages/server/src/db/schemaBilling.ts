@@ -71,7 +71,7 @@ export interface BillTable {
   account_id: number;
   bill_id: Generated<number>;
   bill_no: string;
-  kind: Defaulted<'consumption' | 'other'>;
+  kind: Defaulted<'consumption' | 'other' | 'adjustment'>;
   meter_id: number | null;
   reading_id: number | null;
   run_id: number | null;
@@ -87,6 +87,8 @@ export interface BillTable {
   payable_m3: Defaulted<string>;
   /** Integer fen (int8, read as a checked number: db/pg.ts). */
   amount_fen: number;
+  /** 0010: what payments (and prepaid deductions) have settled of it, fen. */
+  paid_fen: Defaulted<number>;
   block_year: number | null;
   block_used_before_m3: string | null;
   block_used_after_m3: string | null;

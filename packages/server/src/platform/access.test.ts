@@ -35,12 +35,15 @@ const NO_OFFICE_DATA = new Set([
   'GET /api/tariffs',
   'GET /api/tariffs/:usageType',
   'POST /api/tariffs/preview',
+  // The fee catalogue: organisation-wide reference data.
+  'GET /api/fee-catalogue',
 ]);
 
 /** Lists that need more than paging to answer (added to the unfiltered request). */
 const LIST_QUERY: Record<string, string> = {
   'GET /api/field/route': '&date=2026-10-08&deviceId=x',
   'GET /api/billing/summary': '&month=2026-10',
+  'GET /api/prepaid/summary': '&month=2026-10',
 };
 
 /** Organisation-wide data: an office-scoped role gets 403 whatever its permissions. */
@@ -56,6 +59,10 @@ const ORG_WIDE_EXPECTED = [
   'PUT /api/calendar/days/:day',
   'POST /api/calendar/years/:year/reload',
   'PUT /api/tariffs/:usageType',
+  'POST /api/fee-catalogue',
+  'PUT /api/fee-catalogue/:feeCode',
+  // One late-fee run covers every office.
+  'POST /api/late-fees/runs',
 ];
 
 beforeAll(async () => {
@@ -336,6 +343,29 @@ beforeAll(async () => {
   ids.readingId = readingA.readingId;
   ids.correctionId = readingA.correctionId;
   ids.followupId = readingA.followupId;
+  // A volume adjustment work order of office A (a sub-id of the account).
+  const order = await t.db
+    .insertInto('volume_adjustment')
+    .values({
+      account_id: meterA.account_id,
+      order_no: 'TL202611-000001',
+      kind: 'supplement',
+      meter_id: meterA.meter_id,
+      bill_id: null,
+      period_from: '2026-01-01',
+      period_to: '2026-01-31',
+      volume_m3: '1',
+      billed_m3: '0',
+      adjusted_m3: '1',
+      basis: 'other',
+      basis_note: 'x',
+      amount_fen: 100,
+      requested_by: clerkA.staff_id,
+    })
+    .returning('adjustment_id')
+    .executeTakeFirstOrThrow();
+  ids.adjustmentId = order.adjustment_id;
+  ids.feeCode = 'ACCOUNT_OPEN';
 });
 
 afterAll(async () => {
@@ -481,11 +511,20 @@ describe('office scope on every route', () => {
           for (const m of body.meters) expect(await officeOf(m.accountId), name).toBe(officeB);
           break;
         case 'GET /api/billing/summary':
+        case 'GET /api/prepaid/summary':
           for (const item of body.byOffice) expect(item.officeId, name).toBe(officeB);
           break;
         case 'GET /api/bill-runs':
           expect(body.items.length, name).toBeGreaterThan(0);
           for (const item of body.items) expect(item.officeIds, name).toEqual([officeB]);
+          break;
+        case 'GET /api/late-fees':
+        case 'GET /api/volume-adjustments':
+        case 'GET /api/bill-corrections':
+          for (const item of body.items) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/late-fees/summary':
+          // Totals only, computed over the caller's offices (lateFees.test.ts checks the figures).
           break;
         case 'GET /api/imports':
           for (const item of body.items ?? body) expect(item.office_id ?? item.officeId).toBe(officeB);

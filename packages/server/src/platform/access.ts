@@ -156,8 +156,11 @@ export const UNSCOPED_PARAMS = new Set([
   'branchId',
   'key',
   'billId',
+  'adjustmentId',
   // Tariffs are organisation-wide reference data, keyed by usage type.
   'usageType',
+  // The fee catalogue is organisation-wide reference data, keyed by fee code.
+  'feeCode',
   '*',
 ]);
 

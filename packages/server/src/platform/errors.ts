@@ -33,6 +33,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   BILL_RUN_FINISHED: 409,
   BILL_RUN_ACTIVE: 409,
   BILL_RUN_NOT_CANCELLABLE: 409,
+  ADJUSTMENT_NOT_PENDING: 409,
+  ADJUSTMENT_OPEN_FOR_BILL: 409,
+  ADJUSTMENT_BILL_NOT_OPEN: 409,
+  ADJUSTMENT_SAME_PERSON: 403,
 };
 
 /** Data of an error that its reply carries besides code and message (for clients that act on it). */

@@ -1,5 +1,6 @@
 import { checkReading, isReadingMonth, type Zone } from '@meterline/domain';
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { rebillAfterReadingCorrection } from '../billing/corrections.ts';
 import { billAcceptedReadings } from '../billing/engine.ts';
 import type { DB } from '../db/schema.ts';
 import { audit } from '../platform/audit.ts';
@@ -883,6 +884,14 @@ export class ReadingService {
         readAt: reading.read_at,
         readingId: reading.reading_id,
         register: x.new_index,
+      });
+      // The bills the new index made wrong are cancelled and rebilled (docs/billing.md, corrections).
+      await rebillAfterReadingCorrection(trx, ctx, {
+        accountId,
+        meterId: meter.meterId,
+        readingCorrectionId: correctionId,
+        reason: x.reason,
+        requestedBy: x.requested_by,
       });
     });
     const [view] = await this.correctionViews(

@@ -1,15 +1,23 @@
-import { FilePdfOutlined } from '@ant-design/icons';
+import { EditOutlined, FilePdfOutlined } from '@ant-design/icons';
 import { fenToYuan, formatFenAsYuan } from '@meterline/domain';
 import { Alert, Button, Card, Descriptions, Empty, Space, Spin, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useAuth } from '../auth/AuthContext';
 import { Chart, type ChartOption } from '../components/Chart';
 import { formatDateTime } from '../components/format';
 import { useApi } from '../components/useApi';
 import { volume } from '../reading/common';
+import { BillCorrectionDialog } from './BillCorrectionDialog';
 import type { Bilingual, BillDetail, BillLineRow, BillPage, BillRow } from './billTypes';
+import { type BillMoneyFields, OtherChargeDialog } from './OtherChargeDialog';
 import { openPdf } from './pdf';
+import { VolumeAdjustmentDialog } from './VolumeAdjustmentDialog';
+
+/** The bill a rebill replaces (the server sends replacesBillId with every bill). */
+const replacesOf = (b: BillRow): number | null =>
+  (b as BillRow & { replacesBillId?: number | null }).replacesBillId ?? null;
 
 /** Bills the tab loads: ten years of monthly bills of one meter. */
 const BILLS_LOADED = 120;
@@ -209,6 +217,27 @@ export function BillsTab({ accountId }: { accountId: number }) {
   const { t } = useTranslation();
   const bills = useApi<BillPage>(`/api/customers/${accountId}/bills`, { pageSize: BILLS_LOADED });
   const items = bills.data?.items ?? [];
+  // Other charges (docs/billing.md "Late fees and other charges"): the 新增其他费用 dialog.
+  const [charging, setCharging] = useState(false);
+  // Cancel-and-rebill (docs/billing.md "Corrections"): who may ask, the bill asked about, and the links.
+  const { can } = useAuth();
+  const [correcting, setCorrecting] = useState<BillRow | null>(null);
+  // Volume adjustments (调量 / 补量): on a bill, or a supplement over a period never billed (null).
+  const [adjusting, setAdjusting] = useState<{ bill: BillRow | null } | null>(null);
+  const meters = useMemo(
+    () => [
+      ...new Map(
+        items.flatMap((b) =>
+          b.meterId && b.meterNo ? [[b.meterId, { meterId: b.meterId, meterNo: b.meterNo }]] : [],
+        ),
+      ).values(),
+    ],
+    [items],
+  );
+  const billNoById = new Map(items.map((b) => [b.billId, b.billNo]));
+  const replacedBy = new Map(
+    items.flatMap((b) => (replacesOf(b) ? [[replacesOf(b), b.billNo] as const] : [])),
+  );
 
   const columns: ColumnsType<BillRow> = [
     { title: t('bills.period'), dataIndex: 'period', width: 80 },
@@ -217,7 +246,30 @@ export function BillsTab({ accountId }: { accountId: number }) {
       dataIndex: 'billNo',
       width: 140,
       render: (v: string, b) =>
-        b.status === 'cancelled' ? <Typography.Text delete>{v}</Typography.Text> : v,
+        b.status === 'cancelled' ? (
+          <Space direction="vertical" size={0} data-testid={`bill-cancelled-${v}`}>
+            <Typography.Text delete>{v}</Typography.Text>
+            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+              {t('billCorrections.cancelledBy', { reason: b.cancelReason || '—' })}
+            </Typography.Text>
+            {replacedBy.has(b.billId) && (
+              <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                {t('billCorrections.replacedBy', { billNo: replacedBy.get(b.billId) })}
+              </Typography.Text>
+            )}
+          </Space>
+        ) : replacesOf(b) ? (
+          <Space direction="vertical" size={0}>
+            <span>{v}</span>
+            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+              {t('billCorrections.replaces', {
+                billNo: billNoById.get(replacesOf(b) ?? 0) ?? replacesOf(b),
+              })}
+            </Typography.Text>
+          </Space>
+        ) : (
+          v
+        ),
     },
     // The meter only matters to a customer with several.
     ...(new Set(items.map((b) => b.meterNo)).size > 1
@@ -267,11 +319,30 @@ export function BillsTab({ accountId }: { accountId: number }) {
     },
     { title: t('bills.dueOn'), dataIndex: 'dueOn', width: 100 },
     {
+      title: t('charges.lateFee.column'),
+      key: 'lateFee',
+      align: 'right',
+      width: 100,
+      render: (_, b) => {
+        const fee = (b as BillRow & BillMoneyFields).lateFeeFen ?? 0;
+        return fee > 0 ? (
+          <Typography.Text type="danger" data-testid={`late-fee-${b.billNo}`}>
+            {yuan(fee)}
+          </Typography.Text>
+        ) : (
+          '—'
+        );
+      },
+    },
+    {
       title: t('bills.status'),
       dataIndex: 'status',
       width: 80,
-      render: (s: BillRow['status']) => (
-        <Tag color={s === 'open' ? 'blue' : 'default'}>{t(`bills.statusName.${s}`)}</Tag>
+      render: (s: BillRow['status'], b) => (
+        <Space size={2}>
+          <Tag color={s === 'open' ? 'blue' : 'default'}>{t(`bills.statusName.${s}`)}</Tag>
+          {b.kind === 'adjustment' && <Tag color="purple">{t('adjustments.billTag')}</Tag>}
+        </Space>
       ),
     },
     {
@@ -280,17 +351,44 @@ export function BillsTab({ accountId }: { accountId: number }) {
       width: 96,
       fixed: 'right',
       render: (_, b) => (
-        <Button
-          size="small"
-          icon={<FilePdfOutlined />}
-          onClick={(e) => {
-            e.stopPropagation();
-            openPdf(b.noticeUrl);
-          }}
-          data-testid={`notice-${b.billNo}`}
-        >
-          {t('bills.notice')}
-        </Button>
+        <Space size="small">
+          <Button
+            size="small"
+            icon={<FilePdfOutlined />}
+            onClick={(e) => {
+              e.stopPropagation();
+              openPdf(b.noticeUrl);
+            }}
+            data-testid={`notice-${b.billNo}`}
+          >
+            {t('bills.notice')}
+          </Button>
+          {b.status === 'open' && b.kind === 'consumption' && can('billing.adjust') && (
+            <Button
+              size="small"
+              icon={<EditOutlined />}
+              onClick={(e) => {
+                e.stopPropagation();
+                setCorrecting(b);
+              }}
+              data-testid={`correct-${b.billNo}`}
+            >
+              {t('billCorrections.correct')}
+            </Button>
+          )}
+          {b.status === 'open' && b.kind === 'consumption' && can('billing.adjust') && (
+            <Button
+              size="small"
+              onClick={(e) => {
+                e.stopPropagation();
+                setAdjusting({ bill: b });
+              }}
+              data-testid={`adjust-${b.billNo}`}
+            >
+              {t('adjustments.new')}
+            </Button>
+          )}
+        </Space>
       ),
     },
   ];
@@ -298,6 +396,27 @@ export function BillsTab({ accountId }: { accountId: number }) {
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }} data-testid="bills-tab">
       {bills.error && <Alert type="error" showIcon message={bills.error.message} />}
+      {can('billing.adjust') && (
+        <Space>
+          <Button onClick={() => setCharging(true)} data-testid="add-other-charge">
+            {t('charges.charge.button')}
+          </Button>
+          {meters.length > 0 && (
+            <Button onClick={() => setAdjusting({ bill: null })} data-testid="add-supplement">
+              {t('adjustments.newSupplementButton')}
+            </Button>
+          )}
+        </Space>
+      )}
+      <OtherChargeDialog
+        accountId={accountId}
+        open={charging}
+        onClose={() => setCharging(false)}
+        onCharged={() => {
+          setCharging(false);
+          bills.reload();
+        }}
+      />
       {items.length > 0 && (
         <Card size="small" title={t('bills.chartTitle')}>
           <BillsChart bills={items} />
@@ -313,6 +432,22 @@ export function BillsTab({ accountId }: { accountId: number }) {
         pagination={{ pageSize: 12, hideOnSinglePage: true, showSizeChanger: false }}
         locale={{ emptyText: <Empty description={t('bills.empty')} /> }}
         expandable={{ expandedRowRender: (b) => <BillExpanded bill={b} />, expandRowByClick: true }}
+      />
+      <VolumeAdjustmentDialog
+        accountId={accountId}
+        bill={adjusting?.bill ?? null}
+        meters={meters}
+        open={adjusting !== null}
+        onClose={() => setAdjusting(null)}
+        onDone={() => setAdjusting(null)}
+      />
+      <BillCorrectionDialog
+        bill={correcting}
+        onClose={() => setCorrecting(null)}
+        onRequested={() => {
+          setCorrecting(null);
+          bills.reload();
+        }}
       />
       {bills.data && bills.data.total > items.length && (
         <Typography.Text type="secondary">

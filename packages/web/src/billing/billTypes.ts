@@ -27,7 +27,7 @@ export interface BillRow {
   accountId: number;
   billId: number;
   billNo: string;
-  kind: 'consumption' | 'other';
+  kind: 'consumption' | 'other' | 'adjustment';
   meterId: number | null;
   meterNo: string | null;
   readingId: number | null;

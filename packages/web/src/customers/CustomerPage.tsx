@@ -18,6 +18,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { BillsTab } from '../billing/BillsTab';
+import { PrepaidTab } from '../billing/PrepaidTab';
 import { maskIdentity } from '../components/format';
 import { StateTag } from '../components/StateTag';
 import { useApi } from '../components/useApi';
@@ -100,6 +101,10 @@ function CustomerView({ accountId }: { accountId: string }) {
       children: <ReadingsTab accountId={c.account_id} />,
     },
     { key: 'bills', label: t('tabs.bills'), children: <BillsTab accountId={c.account_id} /> },
+    // Prepaid IC-card accounts: shown for a customer with an IC-card meter (in service or not).
+    ...(data.meters.some((m) => m.ic_card)
+      ? [{ key: 'prepaid', label: t('tabs.prepaid'), children: <PrepaidTab accountId={c.account_id} /> }]
+      : []),
     { key: 'state', label: t('tabs.state'), children: <StateTab data={data} onChanged={changed} /> },
     {
       key: 'lowIncome',

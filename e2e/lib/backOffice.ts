@@ -1,0 +1,22 @@
+import type { Page } from 'playwright-core';
+
+/** Steps every back-office browser test takes: signing in and out as a demo user, antd selects. */
+
+export async function login(page: Page, username: string, password = 'meterline'): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel(/用户名|Username/).fill(username);
+  await page.getByLabel(/^(密码|Password)$/).fill(password);
+  await page.getByRole('button', { name: /登\s*录|Sign in/ }).click();
+  await page.waitForURL((url) => url.pathname === '/');
+}
+
+export async function logout(page: Page): Promise<void> {
+  await page.getByTestId('logout').click();
+  await page.waitForURL((url) => url.pathname === '/login');
+}
+
+/** Picks an option (by its title) of the antd Select that has this test id. */
+export async function choose(page: Page, testId: string, option: string): Promise<void> {
+  await page.getByTestId(testId).click();
+  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${option}"]`).click();
+}
