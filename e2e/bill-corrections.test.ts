@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { billAcceptedReadings } from '../packages/server/src/billing/engine.ts';
 import { ensureDefaultTariffs } from '../packages/server/src/seed/tariffs.ts';
+import { login, logout } from './lib/backOffice.ts';
 import { type BrowserSession, openBrowser } from './lib/browser.ts';
 import { type RunningMeterline, startMeterline } from './lib/server.ts';
 
@@ -17,19 +18,6 @@ let browser: BrowserSession;
 let page: Page;
 let accountId: number;
 let target: { bill_id: number; bill_no: string };
-
-async function login(username: string) {
-  await page.goto('/login');
-  await page.getByLabel(/用户名|Username/).fill(username);
-  await page.getByLabel(/^(密码|Password)$/).fill('meterline');
-  await page.getByRole('button', { name: /登\s*录|Sign in/ }).click();
-  await page.waitForURL((url) => url.pathname === '/');
-}
-
-async function logout() {
-  await page.getByTestId('logout').click();
-  await page.waitForURL((url) => url.pathname === '/login');
-}
 
 const REASON = '用户为低保户，账单未减免';
 
@@ -84,7 +72,7 @@ afterAll(async () => {
 
 describe('bill corrections', () => {
   test('the clerk asks to cancel and rebill; the manager approves; the bills tab shows both', async () => {
-    await login('clerk');
+    await login(page, 'clerk');
     await page.goto(`/customers/${accountId}?tab=bills`);
     await page.getByTestId(`correct-${target.bill_no}`).click();
     // No reason: the dialog says so and sends nothing.
@@ -99,9 +87,9 @@ describe('bill corrections', () => {
     );
     expect(requested.rows).toHaveLength(1);
     expect(requested.rows[0]).toMatchObject({ status: 'requested', reason: REASON });
-    await logout();
+    await logout(page);
 
-    await login('manager');
+    await login(page, 'manager');
     await page.goto('/billing/corrections');
     const table = page.getByTestId('bill-corrections-table');
     const row = table.getByRole('row').filter({ hasText: target.bill_no });

@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ensureDefaultTariffs } from '../packages/server/src/seed/tariffs.ts';
 import { pageCount, pdfPages } from '../packages/server/src/testing/pdf.ts';
+import { login } from './lib/backOffice.ts';
 import { type BrowserSession, openBrowser } from './lib/browser.ts';
 import { type RunningMeterline, startMeterline } from './lib/server.ts';
 
@@ -18,14 +19,6 @@ const POLL = { timeout: 60_000, interval: 500 };
 let server: RunningMeterline;
 let browser: BrowserSession;
 let page: Page;
-
-async function login(username: string) {
-  await page.goto('/login');
-  await page.getByLabel(/用户名|Username/).fill(username);
-  await page.getByLabel(/^(密码|Password)$/).fill('meterline');
-  await page.getByRole('button', { name: /登\s*录|Sign in/ }).click();
-  await page.waitForURL((url) => url.pathname === '/');
-}
 
 const status = () => page.getByTestId('run-status').first().textContent();
 const runIdOf = () => Number(new URL(page.url()).pathname.split('/').at(-1));
@@ -46,7 +39,7 @@ afterAll(async () => {
 
 describe('bill runs', () => {
   test('a dry run shows the totals and writes nothing; billing it for real makes the bills', async () => {
-    await login('manager');
+    await login(page, 'manager');
     await page.goto('/billing/runs');
     await page.getByTestId('start-run-form').waitFor();
     expect(await page.getByTestId('run-dry').isChecked()).toBe(true);

@@ -1,6 +1,7 @@
 import { addDays, lateFeeFen, todayInChina } from '@meterline/domain';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { choose, login, logout } from './lib/backOffice.ts';
 import { type BrowserSession, openBrowser } from './lib/browser.ts';
 import { type RunningMeterline, startMeterline } from './lib/server.ts';
 
@@ -15,25 +16,6 @@ let server: RunningMeterline;
 let browser: BrowserSession;
 let page: Page;
 
-async function login(username: string) {
-  await page.goto('/login');
-  await page.getByLabel(/用户名|Username/).fill(username);
-  await page.getByLabel(/^(密码|Password)$/).fill('meterline');
-  await page.getByRole('button', { name: /登\s*录|Sign in/ }).click();
-  await page.waitForURL((url) => url.pathname === '/');
-}
-
-async function logout() {
-  await page.getByTestId('logout').click();
-  await page.waitForURL((url) => url.pathname === '/login');
-}
-
-/** Picks an option of the antd Select that has this test id. */
-async function choose(testId: string, option: string) {
-  await page.getByTestId(testId).click();
-  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${option}"]`).click();
-}
-
 beforeAll(async () => {
   server = await startMeterline({ customers: 20 });
   browser = await openBrowser({ baseURL: server.url, timezoneId: 'Asia/Shanghai' });
@@ -47,14 +29,14 @@ afterAll(async () => {
 
 describe('other charges', () => {
   test('finance adds a fee: a negative amount is refused on its field, a valid one is saved', async () => {
-    await login('finance');
+    await login(page, 'finance');
     await page.goto('/billing/fees');
     await page.getByTestId('fee-table').getByText('ACCOUNT_OPEN').waitFor();
     await page.getByTestId('fee-add').click();
     await page.getByTestId('fee-code').fill('GATE_VALVE');
     await page.getByTestId('fee-name-zh').fill('阀门更换费');
     await page.getByTestId('fee-name-en').fill('Valve replacement');
-    await choose('fee-kind', '维修');
+    await choose(page, 'fee-kind', '维修');
     await page.getByTestId('fee-amount').fill('-5');
     await page.getByRole('button', { name: /保\s*存/ }).click();
     await page.getByText('金额须为不小于 0 的整数（分），最多 1000 万元').waitFor();
@@ -74,7 +56,7 @@ describe('other charges', () => {
     );
     expect(rows).toEqual([{ name_zh: '阀门更换费', kind: 'repair', fen: 3550 }]);
     expect(browser.problems).toEqual([]);
-    await logout();
+    await logout(page);
   });
 
   test('a clerk charges a customer the account-opening fee from the bills tab', async () => {
@@ -83,10 +65,10 @@ describe('other charges', () => {
        where o.code = '0101' order by c.account_id limit 1`,
     );
     const accountId = Number(customers[0]!.account_id);
-    await login('clerk');
+    await login(page, 'clerk');
     await page.goto(`/customers/${accountId}?tab=bills`);
     await page.getByTestId('add-other-charge').click();
-    await choose('charge-fee', '开户费 ¥20.00');
+    await choose(page, 'charge-fee', '开户费 ¥20.00');
     await page.getByTestId('charge-total').getByText('¥20.00').waitFor();
     await page.getByTestId('charge-note').fill('新户开户');
     await page.getByTestId('charge-submit').click();
@@ -119,7 +101,7 @@ describe('other charges', () => {
     // The new bill is listed on the tab.
     await page.getByTestId('bills-tab').getByText(rows[0]!.bill_no).waitFor();
     expect(browser.problems).toEqual([]);
-    await logout();
+    await logout(page);
   });
 
   test("finance runs today's late fees from the page and sees what is owed, by ageing", async () => {
@@ -146,7 +128,7 @@ describe('other charges', () => {
     });
     expect(expected.feeFen).toBe(1200);
 
-    await login('finance');
+    await login(page, 'finance');
     await page.goto('/billing/late-fees');
     await page.getByTestId('late-fees-page').waitFor();
     await page.getByTestId('late-fee-run').click();

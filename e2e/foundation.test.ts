@@ -3,6 +3,7 @@ import { idCardCheckChar } from '@meterline/domain';
 import { sql } from 'kysely';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { choose, login, logout } from './lib/backOffice.ts';
 import { type BrowserSession, openBrowser } from './lib/browser.ts';
 import { type RunningMeterline, startMeterline } from './lib/server.ts';
 
@@ -29,25 +30,6 @@ function wrongCheck(id: string): string {
   return id.slice(0, 17) + (ok === '1' ? '2' : '1');
 }
 
-async function login(username: string) {
-  await page.goto('/login');
-  await page.getByLabel(/用户名|Username/).fill(username);
-  await page.getByLabel(/^(密码|Password)$/).fill('meterline');
-  await page.getByRole('button', { name: /登\s*录|Sign in/ }).click();
-  await page.waitForURL((url) => url.pathname === '/');
-}
-
-async function logout() {
-  await page.getByTestId('logout').click();
-  await page.waitForURL((url) => url.pathname === '/login');
-}
-
-/** Picks an option of the antd Select that has this test id. */
-async function choose(testId: string, option: string) {
-  await page.getByTestId(testId).click();
-  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${option}"]`).click();
-}
-
 beforeAll(async () => {
   server = await startMeterline({ customers: 300 });
   browser = await openBrowser({ baseURL: server.url });
@@ -67,7 +49,7 @@ describe('back office', () => {
     await page.goto('/');
     await page.waitForURL((url) => url.pathname === '/login');
     await page.getByTestId('lang-switch').waitFor();
-    await login('clerk');
+    await login(page, 'clerk');
     await expect(page.getByTestId('current-user').textContent()).resolves.toContain('王丽');
 
     // ---- find a customer by a community + building fragment taken from the data
@@ -131,7 +113,7 @@ describe('back office', () => {
     await expect(form.getByLabel('小区').inputValue()).resolves.toBe('测试家园');
     await expect(form.getByLabel('楼栋').inputValue()).resolves.toBe('9');
     await expect(form.getByLabel('门牌号').inputValue()).resolves.toBe('302');
-    await choose('usage-type', '居民生活用水');
+    await choose(page, 'usage-type', '居民生活用水');
     await page.getByTestId('create-customer').click();
     await form.getByText('身份证号码校验位不正确').waitFor();
     expect(new URL(page.url()).pathname).toBe('/customers/new');
@@ -166,8 +148,8 @@ describe('back office', () => {
 
     // ---- import a file with bad rows (office managers may import; clerks may not)
     await expect(page.getByTestId('side-menu').textContent()).resolves.not.toContain('批量导入');
-    await logout();
-    await login('manager');
+    await logout(page);
+    await login(page, 'manager');
     await page.getByTestId('side-menu').getByText('批量导入').click();
     await page.waitForURL('**/imports');
     const stamp = String(Date.now()).slice(-6);
@@ -224,7 +206,7 @@ describe('back office', () => {
     await page.getByRole('tab', { name: 'Audit history' }).waitFor();
 
     // ---- sign out: back at the login page, still in English; the app is closed to strangers
-    await logout();
+    await logout(page);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await page.goto(`/customers/${accountId}`);
     await page.waitForURL((url) => url.pathname === '/login');

@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { login } from './lib/backOffice.ts';
 import { type BrowserSession, openBrowser } from './lib/browser.ts';
 import { type RunningMeterline, startMeterline } from './lib/server.ts';
 
@@ -16,15 +17,6 @@ let page: Page;
 let accountId: number;
 let billNo: string;
 const BILL_FEN = 7_585;
-
-async function login(username: string) {
-  await page.context().clearCookies();
-  await page.goto('/login');
-  await page.getByLabel(/用户名|Username/).fill(username);
-  await page.getByLabel(/^(密码|Password)$/).fill('meterline');
-  await page.getByRole('button', { name: /登\s*录|Sign in/ }).click();
-  await page.waitForURL((url) => url.pathname === '/');
-}
 
 /** The balance card's text ("¥100.00": antd draws the decimals apart). */
 const balanceText = async () =>
@@ -79,7 +71,7 @@ afterAll(async () => {
 
 describe('prepaid IC-card accounts', () => {
   test('the clerk loads 100.00 yuan after a refused 0', async () => {
-    await login('clerk');
+    await login(page, 'clerk');
     await page.goto(`/customers/${accountId}?tab=prepaid`);
     await page.getByTestId('prepaid-tab').waitFor();
     const amount = page.getByLabel('充值金额（元）');
@@ -105,7 +97,7 @@ describe('prepaid IC-card accounts', () => {
   });
 
   test('the manager’s deduction run posts the month’s bill; the statement shows the running balance', async () => {
-    await login('manager');
+    await login(page, 'manager');
     await page.goto('/billing/prepaid');
     await page.getByTestId('prepaid-run').waitFor();
     await page.getByTestId('prepaid-run-start').click();

@@ -2,6 +2,7 @@ import { chinaDateTime, todayInChina } from '@meterline/domain';
 import { sql } from 'kysely';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { login, logout } from './lib/backOffice.ts';
 import { type BrowserSession, openBrowser } from './lib/browser.ts';
 import { type RunningMeterline, startMeterline } from './lib/server.ts';
 
@@ -15,19 +16,6 @@ import { type RunningMeterline, startMeterline } from './lib/server.ts';
 let server: RunningMeterline;
 let browser: BrowserSession;
 let page: Page;
-
-async function login(username: string) {
-  await page.goto('/login');
-  await page.getByLabel(/用户名|Username/).fill(username);
-  await page.getByLabel(/^(密码|Password)$/).fill('meterline');
-  await page.getByRole('button', { name: /登\s*录|Sign in/ }).click();
-  await page.waitForURL((url) => url.pathname === '/');
-}
-
-async function logout() {
-  await page.getByTestId('logout').click();
-  await page.waitForURL((url) => url.pathname === '/login');
-}
 
 /** The meter numbers of the book page's route, in order. */
 async function routeOrder(): Promise<string[]> {
@@ -76,7 +64,7 @@ describe('meter reading in the back office', () => {
     const year = Number(todayInChina().slice(0, 4)) + 1;
 
     // ---- the office manager generates next year's plan (a provisional year: weekends only)
-    await login('manager');
+    await login(page, 'manager');
     await page.goto(`/reading/plan?officeId=${office.office_id}&year=${year}&month=3`);
     await page.getByTestId('calendar-provisional').waitFor();
     await page.getByTestId('plan-generate').click();
@@ -167,10 +155,10 @@ describe('meter reading in the back office', () => {
     expect(stepped.slice(0, 2)).toEqual([dragged[1], dragged[0]]);
     await page.getByTestId('route-save').click();
     await page.getByText('线路顺序已保存').waitFor();
-    await logout();
+    await logout(page);
 
     // ---- the analyst decides a flagged reading in the review queue
-    await login('analyst');
+    await login(page, 'analyst');
     const { rows: flagged } = await sql<{ office_id: number; account_id: number; reading_id: number }>`
       select c.office_id, r.account_id, r.reading_id from reading r join customer c using (account_id)
       where r.status = 'review' order by r.read_at limit 1`.execute(db);

@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { login } from './lib/backOffice.ts';
 import { type BrowserSession, openBrowser } from './lib/browser.ts';
 import { type RunningMeterline, startMeterline } from './lib/server.ts';
 
@@ -68,14 +69,6 @@ async function resetResidential() {
     .execute();
 }
 
-async function login(username: string) {
-  await page.goto('/login');
-  await page.getByLabel(/用户名|Username/).fill(username);
-  await page.getByLabel(/^(密码|Password)$/).fill('meterline');
-  await page.getByRole('button', { name: /登\s*录|Sign in/ }).click();
-  await page.waitForURL((url) => url.pathname === '/');
-}
-
 /** The preview's total as shown (yuan). */
 async function previewTotal(): Promise<string> {
   const total = page.getByTestId('preview-total');
@@ -123,7 +116,7 @@ afterAll(async () => {
 
 describe('tariff administration', () => {
   test('edit a block price with a live preview, save; a gap between blocks is refused on the field', async () => {
-    await login('finance');
+    await login(page, 'finance');
     await page.goto('/billing/tariffs');
     const row = page.locator('[data-testid="tariff-row"][data-usage-type="W_RES"]');
     await row.waitFor();
@@ -182,7 +175,7 @@ describe('tariff administration', () => {
 
   test('without tariff.admin the prices are read-only but the preview works', async () => {
     await page.context().clearCookies();
-    await login('manager');
+    await login(page, 'manager');
     await page.goto('/billing/tariffs?usageType=W_RES');
     await expect.poll(() => page.getByTestId('block-price-1-0').inputValue(), POLL).toBe('2.50');
     expect(await page.getByTestId('block-price-1-0').isDisabled()).toBe(true);

@@ -118,7 +118,9 @@ describe('volume adjustment work order', () => {
     await page.goto(`/customers/${bill.account_id}?tab=bills`);
     const adjustmentRow = page.getByTestId('bills-tab').locator('tr', { hasText: rows[0].bill_no });
     await adjustmentRow.waitFor();
-    expect(await adjustmentRow.textContent()).toContain((Number(signed.amount_fen) / 100).toFixed(2));
+    const fen = Number(signed.amount_fen);
+    const shown = (Math.abs(fen) / 100).toLocaleString('en-US', { minimumFractionDigits: 2 });
+    expect(await adjustmentRow.textContent()).toContain(`${fen < 0 ? '-' : ''}¥${shown}`);
     expect(browser.problems).toEqual([]);
   });
 });

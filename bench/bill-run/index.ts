@@ -34,6 +34,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { addDays, todayInChina } from '@meterline/domain';
 import { BILL_RUN_CHUNK_ACCOUNTS } from '@meterline/server/billing/runner';
+import { SERVER_NODE_FLAGS } from '@meterline/server/platform/nodeFlags';
 import { ensureDefaultTariffs } from '@meterline/server/seed/tariffs';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
@@ -281,9 +282,13 @@ async function copyBaseline(pool: pg.Pool, runId: number) {
  * 35 µs a bill in-process, 75 µs under the tsx command). The child reports its figures as JSON.
  */
 async function billRun(url: string, upTo: string, chunkAccounts: number): Promise<RunResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', RUN_SCRIPT, url, upTo, String(chunkAccounts)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...SERVER_NODE_FLAGS, '--import', 'tsx', RUN_SCRIPT, url, upTo, String(chunkAccounts)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (d: string) => {

@@ -2,7 +2,9 @@ import type { Page } from 'playwright-core';
 
 /** Steps every back-office browser test takes: signing in and out as a demo user, antd selects. */
 
+/** Signs in afresh (any session the browser holds is dropped first). */
 export async function login(page: Page, username: string, password = 'meterline'): Promise<void> {
+  await page.context().clearCookies();
   await page.goto('/login');
   await page.getByLabel(/用户名|Username/).fill(username);
   await page.getByLabel(/^(密码|Password)$/).fill(password);

@@ -6,8 +6,12 @@ import {
   type VolumeAdjustment,
   type VolumeAdjustmentKind,
 } from '@meterline/domain';
-import { type RawBuilder, sql } from 'kysely';
-import type { VolumeAdjustmentBasis, VolumeAdjustmentStatus } from '../db/schemaVolumeAdjustments.ts';
+import { type RawBuilder, sql, type Updateable } from 'kysely';
+import type {
+  VolumeAdjustmentBasis,
+  VolumeAdjustmentStatus,
+  VolumeAdjustmentTable,
+} from '../db/schemaVolumeAdjustments.ts';
 import { audit } from '../platform/audit.ts';
 import { type RequestContext, requireCaller } from '../platform/context.ts';
 import { notFound } from '../platform/errors.ts';
@@ -547,6 +551,31 @@ async function lockOrder(trx: Tx, accountId: number, adjustmentId: number) {
   return { x, officeId: customer.office_id };
 }
 
+type OrderUpdate = Updateable<VolumeAdjustmentTable>;
+
+/** One step of a work order: the row updated and the step audited, in the step's transaction. */
+async function recordStep(
+  trx: Tx,
+  ctx: RequestContext,
+  key: { accountId: number; adjustmentId: number; officeId: number },
+  set: OrderUpdate,
+  entry: { action: string; before: unknown; after: unknown },
+): Promise<void> {
+  await trx
+    .updateTable('volume_adjustment')
+    .set(set)
+    .where('account_id', '=', key.accountId)
+    .where('adjustment_id', '=', key.adjustmentId)
+    .execute();
+  await audit(trx, ctx, {
+    entityType: 'volume_adjustment',
+    entityId: `${key.accountId}/${key.adjustmentId}`,
+    accountId: key.accountId,
+    officeId: key.officeId,
+    ...entry,
+  });
+}
+
 /** The reading specialist's check (审核): passed on to the signer, or rejected. */
 export async function checkAdjustment(
   db: Db,
@@ -572,17 +601,7 @@ export async function checkAdjustment(
           decided_at: now,
           decision_note: body.note,
         };
-    await trx
-      .updateTable('volume_adjustment')
-      .set(set)
-      .where('account_id', '=', accountId)
-      .where('adjustment_id', '=', adjustmentId)
-      .execute();
-    await audit(trx, ctx, {
-      entityType: 'volume_adjustment',
-      entityId: `${accountId}/${adjustmentId}`,
-      accountId,
-      officeId,
+    await recordStep(trx, ctx, { accountId, adjustmentId, officeId }, set, {
       action: body.approve ? 'check' : 'reject',
       before: { status: x.status },
       after: { status: set.status, note: body.note },
@@ -609,21 +628,13 @@ export async function signAdjustment(
     if (x.requested_by === caller.staffId || x.checked_by === caller.staffId) throw samePerson();
     const now = new Date();
     if (!body.approve) {
-      await trx
-        .updateTable('volume_adjustment')
-        .set({ status: 'rejected', decided_by: caller.staffId, decided_at: now, decision_note: body.note })
-        .where('account_id', '=', accountId)
-        .where('adjustment_id', '=', adjustmentId)
-        .execute();
-      await audit(trx, ctx, {
-        entityType: 'volume_adjustment',
-        entityId: `${accountId}/${adjustmentId}`,
-        accountId,
-        officeId,
-        action: 'reject',
-        before: { status: x.status },
-        after: { status: 'rejected', note: body.note },
-      });
+      await recordStep(
+        trx,
+        ctx,
+        { accountId, adjustmentId, officeId },
+        { status: 'rejected', decided_by: caller.staffId, decided_at: now, decision_note: body.note },
+        { action: 'reject', before: { status: x.status }, after: { status: 'rejected', note: body.note } },
+      );
       return;
     }
     const req: AdjustmentRequest = {
@@ -706,9 +717,11 @@ export async function signAdjustment(
           })),
         )
         .execute();
-    await trx
-      .updateTable('volume_adjustment')
-      .set({
+    await recordStep(
+      trx,
+      ctx,
+      { accountId, adjustmentId, officeId },
+      {
         status: 'approved',
         decided_by: caller.staffId,
         decided_at: now,
@@ -717,19 +730,13 @@ export async function signAdjustment(
         billed_m3: basis.billedM3,
         adjusted_m3: priced.after.payableM3,
         result_bill_id: billId,
-      })
-      .where('account_id', '=', accountId)
-      .where('adjustment_id', '=', adjustmentId)
-      .execute();
-    await audit(trx, ctx, {
-      entityType: 'volume_adjustment',
-      entityId: `${accountId}/${adjustmentId}`,
-      accountId,
-      officeId,
-      action: 'sign',
-      before: { status: x.status, amountFen: x.amount_fen },
-      after: { status: 'approved', amountFen: priced.totalFen, billNo, note: body.note },
-    });
+      },
+      {
+        action: 'sign',
+        before: { status: x.status, amountFen: x.amount_fen },
+        after: { status: 'approved', amountFen: priced.totalFen, billNo, note: body.note },
+      },
+    );
     await audit(trx, ctx, {
       entityType: 'bill',
       entityId: `${accountId}/${billId}`,

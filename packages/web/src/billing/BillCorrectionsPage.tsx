@@ -13,8 +13,9 @@ import { validated } from '../components/validated';
 import { OfficeSelect, useOfficeParam, useParam, volume } from '../reading/common';
 import { RequestedBy } from '../reading/PlanChanges';
 import { itemsOf, type Paged } from '../reading/types';
-import { useBilingual, yuan } from './BillsTab';
+import { useBilingual } from './BillsTab';
 import type { Bilingual } from './billTypes';
+import { yuan } from './money';
 
 /** Corrections in one page of the list. */
 const PAGE_SIZE = 50;

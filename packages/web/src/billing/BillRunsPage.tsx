@@ -1,5 +1,5 @@
 import { ArrowLeftOutlined, PlayCircleOutlined, ReloadOutlined, StopOutlined } from '@ant-design/icons';
-import { formatFenAsYuan, todayInChina } from '@meterline/domain';
+import { todayInChina } from '@meterline/domain';
 import {
   Alert,
   App,
@@ -30,6 +30,7 @@ import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { validated } from '../components/validated';
 import { currentLang } from '../i18n';
+import { yuan } from './money';
 
 /**
  * Bill runs (批量开账, docs/billing.md "Bill runs"): start one over a book, a zone, an office or
@@ -135,14 +136,6 @@ function newKey(prefix: string): string {
 }
 
 const active = (r: RunView) => r.status === 'pending' || r.status === 'running';
-
-/** ¥137,111.16: fen as yuan with thousands grouped (the text moves the point; no float). */
-export function yuan(fen: number): string {
-  const [whole = '0', fraction = '00'] = formatFenAsYuan(fen).split('.');
-  const sign = whole.startsWith('-') ? '-' : '';
-  const digits = sign ? whole.slice(1) : whole;
-  return `${sign}¥${digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${fraction}`;
-}
 
 function StatusTag({ run }: { run: RunView }) {
   const { t } = useTranslation();

@@ -10,8 +10,9 @@ import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { MonthInput, OfficeSelect, thisMonth, useOfficeParam, useParam, volume } from '../reading/common';
 import type { BookRow } from '../reading/types';
-import { useBilingual, yuan } from './BillsTab';
+import { useBilingual } from './BillsTab';
 import type { BillingSummary, SummaryFigures } from './billTypes';
+import { yuan } from './money';
 import { downloadPdf } from './pdf';
 
 type UsageRow = BillingSummary['byUsageType'][number];

@@ -11,6 +11,7 @@ import { useApi } from '../components/useApi';
 import { volume } from '../reading/common';
 import { BillCorrectionDialog } from './BillCorrectionDialog';
 import type { Bilingual, BillDetail, BillLineRow, BillPage, BillRow } from './billTypes';
+import { yuan } from './money';
 import { type BillMoneyFields, OtherChargeDialog } from './OtherChargeDialog';
 import { openPdf } from './pdf';
 import { VolumeAdjustmentDialog } from './VolumeAdjustmentDialog';
@@ -23,10 +24,6 @@ const replacesOf = (b: BillRow): number | null =>
 const BILLS_LOADED = 120;
 /** Periods the chart shows, the latest ones. */
 const CHART_PERIODS = 24;
-
-export function yuan(fen: number | null | undefined): string {
-  return fen === null || fen === undefined ? '—' : `¥${formatFenAsYuan(fen)}`;
-}
 
 /** Fen per m³ as yuan per m³: '210' → '2.10'. */
 export function unitPrice(fen: string | null): string {

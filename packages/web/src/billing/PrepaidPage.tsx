@@ -9,7 +9,7 @@ import { Chart, type ChartOption } from '../components/Chart';
 import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { MonthInput, OfficeSelect, thisMonth, useOfficeParam, useParam } from '../reading/common';
-import { yuan } from './BillsTab';
+import { yuan } from './money';
 
 interface Figures {
   loadsFen: number;

@@ -27,7 +27,7 @@ import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { validated } from '../components/validated';
 import { volume } from '../reading/common';
-import { yuan } from './BillsTab';
+import { yuan } from './money';
 
 export interface PrepaidLine {
   entryId: number;

@@ -6,8 +6,8 @@ import { DateInput } from '../components/DateInput';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { validated } from '../components/validated';
 import { volume } from '../reading/common';
-import { yuan } from './BillRunsPage';
 import type { Bilingual, BillRow } from './billTypes';
+import { yuan } from './money';
 
 /** The bases a work order may rest on (依据), as the server knows them. */
 export const ADJUSTMENT_BASES = [
