@@ -276,6 +276,49 @@ describe('a customer’s bills', () => {
     expect(text).toContain('3.15');
     expect(text).toContain('1310');
     expect(text).toContain('缴费期限：2026-10-28');
+    // What the account owes besides: its earlier standing bills and their late fees.
+    const { rows } = await t.pool.query(
+      `select coalesce(sum(amount_fen - paid_fen), 0)::int as arrears,
+              (select amount_fen::int from bill where account_id = $1 and bill_id = $2) as amount
+       from bill where account_id = $1 and status = 'open' and bill_id < $2`,
+      [accountId, bill.billId],
+    );
+    const arrears = Number(rows[0].arrears);
+    expect(arrears).toBeGreaterThan(0);
+    const yuanOf = (fen: number) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+    expect(text).toContain(`往期欠费 ¥${yuanOf(arrears)}`);
+    expect(text).not.toContain('滞纳金 ¥');
+    expect(text).toContain(`合计应缴 ¥${yuanOf(Number(rows[0].amount) + arrears)}`);
+  });
+
+  it('prints the late fees owed with the arrears', async () => {
+    const bill = bills.find((b) => b.period === '2026-10')!;
+    const earlier = await t.pool.query(
+      `select bill_id, amount_fen, due_on::text from bill
+       where account_id = $1 and status = 'open' and bill_id < $2 order by bill_id limit 1`,
+      [accountId, bill.billId],
+    );
+    const e = earlier.rows[0];
+    await t.pool.query(
+      `insert into late_fee (account_id, bill_id, principal_fen, due_on, rate_per_day, grace_days, cap_ratio,
+                             days, accrued_fen, accrued_through, waived_fen)
+       values ($1, $2, $3, $4, '0.003', 0, '1', 10, 1234, '2026-11-01', 234)`,
+      [accountId, e.bill_id, e.amount_fen, e.due_on],
+    );
+    try {
+      const res = await t.as('clerk')({
+        method: 'GET',
+        url: `/api/customers/${accountId}/bills/${bill.billId}/notice.pdf`,
+      });
+      const [text] = pdfPages(res.rawPayload);
+      expect(pageCount(res.rawPayload)).toBe(1);
+      expect(text).toContain('滞纳金 ¥10.00');
+    } finally {
+      await t.pool.query('delete from late_fee where account_id = $1 and bill_id = $2', [
+        accountId,
+        e.bill_id,
+      ]);
+    }
   });
 });
 

@@ -281,13 +281,21 @@ interface NoticeRow extends BillRow {
   address: Record<string, string | null> | null;
   book_code: string | null;
   route_seq: number | null;
+  arrears_fen: number;
+  late_fees_fen: number;
 }
 
 async function noticeRows(db: Db, where: RawBuilder<unknown>, limit: number): Promise<NoticeRow[]> {
   const { rows } = await sql<NoticeRow>`
     select ${BILL_COLUMNS}, c.customer_code, c.name as customer_name, c.utility,
            o.name as office_name, o.address as office_address, o.phone as office_phone,
-           to_jsonb(a) as address, bk.code as book_code, m.route_seq
+           to_jsonb(a) as address, bk.code as book_code, m.route_seq,
+           -- What the account still owes on its earlier standing bills, and their late fees.
+           (select coalesce(sum(o.amount_fen - o.paid_fen), 0) from bill o
+             where o.account_id = b.account_id and o.status = 'open' and o.bill_id < b.bill_id)::int8 as arrears_fen,
+           (select coalesce(sum(f.accrued_fen - f.waived_fen), 0) from late_fee f
+             join bill o on o.account_id = f.account_id and o.bill_id = f.bill_id and o.status = 'open'
+             where f.account_id = b.account_id and o.bill_id <= b.bill_id)::int8 as late_fees_fen
     from bill b
     join customer c on c.account_id = b.account_id
     join office o on o.office_id = c.office_id
@@ -327,6 +335,9 @@ async function toNotices(db: Db, rows: NoticeRow[], printedOn: string): Promise<
     endIndex: r.end_index,
     consumptionM3: r.consumption_m3,
     subMetersM3: r.sub_meters_m3,
+    paidFen: Number(r.paid_fen),
+    arrearsFen: Math.max(0, Number(r.arrears_fen)),
+    lateFeesFen: Math.max(0, Number(r.late_fees_fen)),
     lowIncomeM3: r.low_income_m3,
     payableM3: r.payable_m3,
     lines: (lines.get(`${r.account_id}/${r.bill_id}`) ?? []).map((l) => ({

@@ -46,6 +46,12 @@ export interface NoticeData {
   payableM3: string;
   lines: NoticeLine[];
   amountFen: number;
+  /** Of this bill, paid already (payments, prepaid deductions), fen. */
+  paidFen: number;
+  /** Still owed on the account's earlier standing bills (往期欠费), fen; 0 for none. */
+  arrearsFen: number;
+  /** Late fees owed on those bills and this one (滞纳金), fen. */
+  lateFeesFen: number;
   dueOn: string;
   printedOn: string;
 }
@@ -266,6 +272,22 @@ function drawNotice(doc: PDFKit.PDFDocument, n: NoticeData): void {
       fill: true,
     },
   );
+  if (n.arrearsFen > 0 || n.lateFeesFen > 0) {
+    // On the deadline's line, to the right: what else the account owes, and the sum to pay.
+    const parts = [
+      n.arrearsFen > 0 ? `往期欠费 ¥${formatFenAsYuan(n.arrearsFen)}` : '',
+      n.lateFeesFen > 0 ? `滞纳金 ¥${formatFenAsYuan(n.lateFeesFen)}` : '',
+      `合计应缴 ¥${formatFenAsYuan(n.amountFen - n.paidFen + n.arrearsFen + n.lateFeesFen)}`,
+    ].filter(Boolean);
+    weight(doc.fillColor('#b00000'), true, 9).text(parts.join('，'), MARGIN_PT, y + 1.5, {
+      width,
+      align: 'right',
+      lineBreak: false,
+      stroke: true,
+      fill: true,
+    });
+    doc.fillColor('black');
+  }
   y += 17;
   weight(doc, false, 8.5)
     .fillColor(GREY)
