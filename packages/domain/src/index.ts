@@ -14,6 +14,7 @@ export * from './metering/readingPlan.ts';
 export * from './metering/workload.ts';
 export * from './metering/zones.ts';
 export * from './org/roles.ts';
+export * from './payments/index.ts';
 export * from './platform/dates.ts';
 export * from './platform/errors.ts';
 export * from './platform/messages.ts';

@@ -4,6 +4,7 @@ import { startPrepaidTimer } from './billing/prepaid.ts';
 import { ensureCalendar } from './calendar/ensure.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
+import { seedDemoBillRun } from './seed/billing.ts';
 import { seedDemoBooks } from './seed/books.ts';
 import { seedCustomers } from './seed/customers.ts';
 import { DEMO_PASSWORD, DEMO_STAFF, seedDemoOrganisation } from './seed/org.ts';
@@ -37,6 +38,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     await seedDemoReadings(database.pool, { log });
     await ensureDefaultTariffs(database.db);
     await seedDemoPrepaid(database.db);
+    // Bills for the demo's readings up to last month: billed by the runner once it listens (below).
+    await seedDemoBillRun(database.db);
   }
   const { app, importRunner, billRunner } = await buildApp(database.db, config, { pool: database.pool });
   await app.listen({ port: config.port, host: config.host });

@@ -22,6 +22,7 @@ export const PAYMENT_MESSAGES = {
   DATE_FORMAT: { 'zh-CN': '日期格式应为 YYYY-MM-DD', en: 'Dates are written YYYY-MM-DD' },
   DATE_INVALID: { 'zh-CN': '日期不存在', en: 'That date does not exist' },
   BILL_ID_REQUIRED: { 'zh-CN': '缺少账单号', en: 'The bill number is missing' },
+  REVENUE_CODE_REQUIRED: { 'zh-CN': '缺少收入项目代码', en: 'The revenue code is missing' },
   BILL_DUPLICATE: {
     'zh-CN': '账单 {billId} 重复出现',
     en: 'Bill {billId} appears more than once',

@@ -241,7 +241,8 @@ export function BillsTab({ accountId }: { accountId: number }) {
     {
       title: t('bills.billNo'),
       dataIndex: 'billNo',
-      width: 140,
+      width: 150,
+      onCell: () => ({ style: { whiteSpace: 'nowrap' } }),
       render: (v: string, b) =>
         b.status === 'cancelled' ? (
           <Space direction="vertical" size={0} data-testid={`bill-cancelled-${v}`}>
@@ -345,7 +346,8 @@ export function BillsTab({ accountId }: { accountId: number }) {
     {
       title: t('common.actions'),
       key: 'actions',
-      width: 96,
+      // The notice, and for those who may adjust: cancel-and-rebill and 调量/补量.
+      width: can('billing.adjust') ? 300 : 96,
       fixed: 'right',
       render: (_, b) => (
         <Space size="small">
