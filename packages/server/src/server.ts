@@ -31,7 +31,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
   const database = await openDatabase(config, { log });
   await ensureReferenceData(database.db);
   await ensureCalendar(database.db);
-  if (config.seedCustomers > 0 && (await seedDemoOrganisation(database.db))) {
+  const firstStart = config.seedCustomers > 0 && (await seedDemoOrganisation(database.db));
+  if (firstStart) {
     log(`first start: seeding a demo utility with ${config.seedCustomers} customers…`);
     await seedCustomers(database.pool, { customers: config.seedCustomers, log });
     await seedDemoBooks(database.pool, { log });
@@ -49,7 +50,9 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
   await billRunner.resume({ everyMs: BILL_RUN_ADOPT_EVERY_MS });
   // Late fees once a day (billing/lateFees.ts): today's run unless it is done, checked every 10 minutes.
   const lateFees = new LateFeeScheduler(database.db, log);
-  lateFees.start();
+  // On first start, once the demo's bills are made (its day's run would otherwise find none).
+  if (firstStart) void billRunner.idle().then(() => closing || lateFees.start());
+  else lateFees.start();
   // Prepaid IC-card accounts: the day's consumption bills are deducted once a day (idempotent).
   const prepaidTimer = startPrepaidTimer(database.db, { log });
   const address = app.server.address();

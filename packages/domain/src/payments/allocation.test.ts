@@ -147,7 +147,9 @@ describe('paymentLimitCheck (a payment above the limits needs confirmation)', ()
   });
 
   it('refuses amounts that are not whole fen above zero, and has defaults', () => {
-    expect(refused(() => paymentLimitCheck(0, limits)).fieldErrorsIn('en')[0]!.code).toBe('AMOUNT_NOT_POSITIVE');
+    expect(refused(() => paymentLimitCheck(0, limits)).fieldErrorsIn('en')[0]!.code).toBe(
+      'AMOUNT_NOT_POSITIVE',
+    );
     expect(refused(() => paymentLimitCheck(0.1, limits)).fieldErrorsIn('en')[0]!.code).toBe(
       'AMOUNT_NOT_WHOLE_FEN',
     );
@@ -213,7 +215,9 @@ describe('allocatePayment properties', () => {
   it('does not depend on the order the bills are given in', () => {
     fc.assert(
       fc.property(
-        itemsArb.chain((items) => fc.tuple(fc.constant(items), fc.shuffledSubarray(items, { minLength: items.length }))),
+        itemsArb.chain((items) =>
+          fc.tuple(fc.constant(items), fc.shuffledSubarray(items, { minLength: items.length })),
+        ),
         fc.integer({ min: 1, max: 2_000_000 }),
         fc.boolean(),
         ([items, shuffled], amountFen, lateFeesFirst) => {

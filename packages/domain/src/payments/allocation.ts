@@ -1,5 +1,6 @@
 import { validateIsoDate } from '../platform/dates.ts';
 import { assert } from '../platform/errors.ts';
+import { DEFAULT_SETTINGS } from '../platform/settings.ts';
 import { amountProblem, type PaymentFieldProblem, refusal, yuanText } from './messages.ts';
 
 /**
@@ -76,7 +77,11 @@ export function validateAllocationInput(input: AllocatePaymentInput): PaymentFie
       problems.push({ path: `${at}.billId`, code: 'BILL_DUPLICATE', data: { billId: item.billId } });
     else seen.add(item.billId);
     const date = validateIsoDate(item.dueOn);
-    if (!date.ok) problems.push({ path: `${at}.dueOn`, code: date.code === 'DATE_FORMAT' ? 'DATE_FORMAT' : 'DATE_INVALID' });
+    if (!date.ok)
+      problems.push({
+        path: `${at}.dueOn`,
+        code: date.code === 'DATE_FORMAT' ? 'DATE_FORMAT' : 'DATE_INVALID',
+      });
     for (const field of ['unpaidFen', 'lateFeeFen'] as const) {
       const p = amountProblem(`${at}.${field}`, item[field], { allowZero: true });
       if (p) problems.push(p);
@@ -138,7 +143,11 @@ export interface PaymentLimits {
  * Defaults for a new installation. DOMAIN.md gives no figures for these; they are placeholders to
  * be set by each utility: confirm above 10,000 yuan, refuse above 1,000,000 yuan.
  */
-export const PAYMENT_LIMIT_DEFAULTS: PaymentLimits = { confirmAboveFen: 1_000_000, maxFen: 100_000_000 };
+/** The limits a new installation starts with: settings payment.confirmAboveFen and payment.maxFen. */
+export const PAYMENT_LIMIT_DEFAULTS: PaymentLimits = {
+  confirmAboveFen: DEFAULT_SETTINGS['payment.confirmAboveFen'],
+  maxFen: DEFAULT_SETTINGS['payment.maxFen'],
+};
 
 /**
  * "A payment larger than configured limits needs confirmation" (DOMAIN.md §5: every payment posted

@@ -95,6 +95,7 @@ export const POSTING_KINDS = [
   'late_fee_waiver',
   'payment',
   'adjustment_credit',
+  'credit_transfer',
   'deposit_received',
   'deposit_applied',
   'deposit_refunded',
@@ -142,6 +143,11 @@ export type LedgerEvent =
       amountFen: number;
       revenueLines?: RevenueLine[];
     }
+  /**
+   * A bill paid and then credited owes less than nothing: its receivable is below zero. The
+   * credit moves to the customer's prepayment (转预存): debit receivable (principal), credit prepayment.
+   */
+  | { kind: 'credit_transfer'; postingId: string; billId: string; amountFen: number }
   /** A deposit paid in (押金): debit clearing, credit deposit_held. */
   | { kind: 'deposit_received'; postingId: string; channel: PaymentChannel; amountFen: number }
   /** A deposit applied to arrears: debit deposit_held, credit receivable per bill, the rest to prepayment. */
@@ -188,7 +194,8 @@ function eventProblems(event: LedgerEvent): PaymentFieldProblem[] {
     if (typeof billId !== 'string' || billId === '') problems.push({ path, code: 'BILL_ID_REQUIRED' });
   };
   const channel = (value: unknown) => {
-    if (!isChannel(value)) problems.push({ path: 'channel', code: 'CHANNEL_UNKNOWN', data: { channel: value } });
+    if (!isChannel(value))
+      problems.push({ path: 'channel', code: 'CHANNEL_UNKNOWN', data: { channel: value } });
   };
   const allocations = (path: string, list: readonly Allocation[]) =>
     list.forEach((a, i) => {
@@ -207,7 +214,11 @@ function eventProblems(event: LedgerEvent): PaymentFieldProblem[] {
       else sum += l.amountFen;
     });
     if (problems.length === 0 && sum !== totalFen)
-      problems.push({ path: 'revenueLines', code: 'SPLIT_MISMATCH', data: { splitFen: sum, amountFen: totalFen } });
+      problems.push({
+        path: 'revenueLines',
+        code: 'SPLIT_MISMATCH',
+        data: { splitFen: sum, amountFen: totalFen },
+      });
   };
 
   switch (event.kind) {
@@ -222,6 +233,7 @@ function eventProblems(event: LedgerEvent): PaymentFieldProblem[] {
       break;
     case 'late_fee':
     case 'late_fee_waiver':
+    case 'credit_transfer':
       bill('billId', event.billId);
       amount('amountFen', event.amountFen);
       break;
@@ -234,7 +246,11 @@ function eventProblems(event: LedgerEvent): PaymentFieldProblem[] {
       if (okAmount && okCredit && problems.length === 0) {
         const splitFen = splitTotalFen(event.split);
         if (splitFen !== event.amountFen)
-          problems.push({ path: 'split', code: 'SPLIT_MISMATCH', data: { splitFen, amountFen: event.amountFen } });
+          problems.push({
+            path: 'split',
+            code: 'SPLIT_MISMATCH',
+            data: { splitFen, amountFen: event.amountFen },
+          });
       }
       break;
     }
@@ -244,7 +260,11 @@ function eventProblems(event: LedgerEvent): PaymentFieldProblem[] {
       if (okAmount && problems.length === 0) {
         const splitFen = splitTotalFen({ allocations: event.allocations, creditFen: 0 });
         if (splitFen !== event.amountFen)
-          problems.push({ path: 'allocations', code: 'SPLIT_MISMATCH', data: { splitFen, amountFen: event.amountFen } });
+          problems.push({
+            path: 'allocations',
+            code: 'SPLIT_MISMATCH',
+            data: { splitFen, amountFen: event.amountFen },
+          });
       }
       break;
     }
@@ -257,8 +277,10 @@ function eventProblems(event: LedgerEvent): PaymentFieldProblem[] {
       break;
     case 'write_off': {
       bill('billId', event.billId);
-      const ok = amount('principalFen', event.principalFen, true) && amount('lateFeeFen', event.lateFeeFen, true);
-      if (ok && event.principalFen + event.lateFeeFen === 0) problems.push({ path: 'principalFen', code: 'AMOUNT_NOT_POSITIVE' });
+      const ok =
+        amount('principalFen', event.principalFen, true) && amount('lateFeeFen', event.lateFeeFen, true);
+      if (ok && event.principalFen + event.lateFeeFen === 0)
+        problems.push({ path: 'principalFen', code: 'AMOUNT_NOT_POSITIVE' });
       break;
     }
     case 'reversal':
@@ -271,17 +293,16 @@ function eventProblems(event: LedgerEvent): PaymentFieldProblem[] {
 function receivableCredits(allocations: readonly Allocation[]): LedgerLine[] {
   const lines: LedgerLine[] = [];
   for (const a of allocations) {
-    if (a.lateFeeFen > 0) lines.push(credit('receivable', a.lateFeeFen, { billId: a.billId, part: 'late_fee' }));
-    if (a.principalFen > 0) lines.push(credit('receivable', a.principalFen, { billId: a.billId, part: 'principal' }));
+    if (a.lateFeeFen > 0)
+      lines.push(credit('receivable', a.lateFeeFen, { billId: a.billId, part: 'late_fee' }));
+    if (a.principalFen > 0)
+      lines.push(credit('receivable', a.principalFen, { billId: a.billId, part: 'principal' }));
   }
   return lines;
 }
 
 /** Revenue lines: one per code (credit for a positive amount, debit for a negative one), or one line. */
-function revenueLines(
-  lines: readonly RevenueLine[] | undefined,
-  totalFen: number,
-): LedgerLine[] {
+function revenueLines(lines: readonly RevenueLine[] | undefined, totalFen: number): LedgerLine[] {
   const signed = lines ?? [{ code: '', amountFen: totalFen }];
   return signed
     .filter((l) => l.amountFen !== 0)
@@ -326,6 +347,12 @@ export function postingFor(event: LedgerEvent): Posting {
         credit('receivable', event.amountFen, { billId: event.billId, part: 'principal' }),
       ]);
       break;
+    case 'credit_transfer':
+      result = posting([
+        debit('receivable', event.amountFen, { billId: event.billId, part: 'principal' }),
+        credit('prepayment', event.amountFen),
+      ]);
+      break;
     case 'late_fee':
       result = posting([
         debit('receivable', event.amountFen, { billId: event.billId, part: 'late_fee' }),
@@ -341,7 +368,9 @@ export function postingFor(event: LedgerEvent): Posting {
     case 'payment':
     case 'deposit_applied': {
       const from =
-        event.kind === 'payment' ? debit(CLEARING_ACCOUNT_OF_CHANNEL[event.channel], event.amountFen) : debit('deposit_held', event.amountFen);
+        event.kind === 'payment'
+          ? debit(CLEARING_ACCOUNT_OF_CHANNEL[event.channel], event.amountFen)
+          : debit('deposit_held', event.amountFen);
       const lines = [from, ...receivableCredits(event.split.allocations)];
       if (event.split.creditFen > 0) lines.push(credit('prepayment', event.split.creditFen));
       result = posting(lines);
@@ -351,21 +380,35 @@ export function postingFor(event: LedgerEvent): Posting {
       result = posting([debit('prepayment', event.amountFen), ...receivableCredits(event.allocations)]);
       break;
     case 'deposit_received':
-      result = posting([debit(CLEARING_ACCOUNT_OF_CHANNEL[event.channel], event.amountFen), credit('deposit_held', event.amountFen)]);
+      result = posting([
+        debit(CLEARING_ACCOUNT_OF_CHANNEL[event.channel], event.amountFen),
+        credit('deposit_held', event.amountFen),
+      ]);
       break;
     case 'deposit_refunded':
-      result = posting([debit('deposit_held', event.amountFen), credit(CLEARING_ACCOUNT_OF_CHANNEL[event.channel], event.amountFen)]);
+      result = posting([
+        debit('deposit_held', event.amountFen),
+        credit(CLEARING_ACCOUNT_OF_CHANNEL[event.channel], event.amountFen),
+      ]);
       break;
     case 'prepayment_load':
-      result = posting([debit(CLEARING_ACCOUNT_OF_CHANNEL[event.channel], event.amountFen), credit('prepayment', event.amountFen)]);
+      result = posting([
+        debit(CLEARING_ACCOUNT_OF_CHANNEL[event.channel], event.amountFen),
+        credit('prepayment', event.amountFen),
+      ]);
       break;
     case 'refund':
-      result = posting([debit('prepayment', event.amountFen), credit(CLEARING_ACCOUNT_OF_CHANNEL[event.channel], event.amountFen)]);
+      result = posting([
+        debit('prepayment', event.amountFen),
+        credit(CLEARING_ACCOUNT_OF_CHANNEL[event.channel], event.amountFen),
+      ]);
       break;
     case 'write_off':
       result = posting([
         debit('write_off', event.principalFen + event.lateFeeFen),
-        ...receivableCredits([{ billId: event.billId, principalFen: event.principalFen, lateFeeFen: event.lateFeeFen }]),
+        ...receivableCredits([
+          { billId: event.billId, principalFen: event.principalFen, lateFeeFen: event.lateFeeFen },
+        ]),
       ]);
       break;
     case 'reversal':
@@ -394,7 +437,7 @@ export function postingViolations(posting: Posting): LedgerViolation[] {
       violations.push({ ...at, code: 'NEGATIVE_OR_FRACTIONAL_AMOUNT', line });
       return;
     }
-    if ((l.debitFen > 0) === (l.creditFen > 0)) violations.push({ ...at, code: 'LINE_NOT_ONE_SIDED', line });
+    if (l.debitFen > 0 === l.creditFen > 0) violations.push({ ...at, code: 'LINE_NOT_ONE_SIDED', line });
     if (l.ledgerAccount === 'receivable' && (!l.billId || (l.part !== 'principal' && l.part !== 'late_fee')))
       violations.push({ ...at, code: 'RECEIVABLE_WITHOUT_BILL', line });
     debitFen += l.debitFen;
@@ -461,9 +504,9 @@ export interface CustomerBalance {
 }
 
 /**
- * What the customer owes and holds, from the ledger. The receivable can go below zero only when a
- * bill already paid is credited (adjustment_credit); the server then moves it to the prepayment
- * with a payment of the credit or leaves it for the next bill.
+ * What the customer owes and holds, from the ledger. The receivable goes below zero only when a
+ * bill already paid is credited (adjustment_credit) or a charge is reversed after payment; a
+ * credit_transfer then moves the bill's credit to the prepayment.
  */
 export function customerBalance(postings: readonly Posting[]): CustomerBalance {
   let principalFen = 0;
@@ -480,8 +523,9 @@ export function customerBalance(postings: readonly Posting[]): CustomerBalance {
     receivableFen: b.receivable,
     principalFen,
     lateFeeFen,
-    prepaymentFen: -b.prepayment,
-    depositFen: -b.deposit_held,
+    // 0 − x, not −x: a zero balance is 0, never −0.
+    prepaymentFen: 0 - b.prepayment,
+    depositFen: 0 - b.deposit_held,
   };
 }
 
@@ -560,7 +604,11 @@ export function checkLedger(postings: readonly Posting[]): LedgerViolation[] {
           violations.push({ postingId: p.postingId, code: 'REVERSAL_NOT_MIRROR', otherPostingId: targetId });
       }
     } else if (p.reversesPostingId !== null) {
-      violations.push({ postingId: p.postingId, code: 'REVERSAL_WITHOUT_TARGET', otherPostingId: p.reversesPostingId });
+      violations.push({
+        postingId: p.postingId,
+        code: 'REVERSAL_WITHOUT_TARGET',
+        otherPostingId: p.reversesPostingId,
+      });
     }
     if (!seen.has(p.postingId)) seen.set(p.postingId, p);
   }
@@ -578,7 +626,11 @@ export function reversalOf(postings: readonly Posting[], postingId: string): str
  * (POSTING_ALREADY_REVERSED), it is itself a reversal (REVERSAL_OF_REVERSAL), or the new id is
  * taken (POSTING_ID_TAKEN).
  */
-export function reversePosting(postings: readonly Posting[], postingId: string, newPostingId: string): Posting {
+export function reversePosting(
+  postings: readonly Posting[],
+  postingId: string,
+  newPostingId: string,
+): Posting {
   const target = postings.find((p) => p.postingId === postingId);
   if (!target) throw domainError('POSTING_UNKNOWN', { postingId });
   if (target.kind === 'reversal') throw domainError('REVERSAL_OF_REVERSAL', { postingId });

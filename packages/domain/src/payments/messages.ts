@@ -97,7 +97,8 @@ export function amountProblem(
   amountFen: unknown,
   opts: { allowZero?: boolean } = {},
 ): PaymentFieldProblem | null {
-  if (typeof amountFen !== 'number' || !Number.isFinite(amountFen)) return { path, code: 'AMOUNT_NOT_NUMBER' };
+  if (typeof amountFen !== 'number' || !Number.isFinite(amountFen))
+    return { path, code: 'AMOUNT_NOT_NUMBER' };
   if (!Number.isInteger(amountFen)) return { path, code: 'AMOUNT_NOT_WHOLE_FEN' };
   if (!Number.isSafeInteger(amountFen)) return { path, code: 'AMOUNT_TOO_LARGE' };
   if (opts.allowZero ? amountFen < 0 : amountFen <= 0)

@@ -60,6 +60,10 @@ export const DEFAULT_SETTINGS = {
   'lateFee.graceDays': 0,
   /** A late fee never exceeds this multiple of the unpaid amount (1: never above the principal). */
   'lateFee.capRatio': 1,
+  /** Payments (DOMAIN.md §5): above this a payment needs the clerk's confirmation, fen (10,000 yuan)… */
+  'payment.confirmAboveFen': 1_000_000,
+  /** …and above this it is refused, fen (1,000,000 yuan). */
+  'payment.maxFen': 100_000_000,
 } as const;
 
 export type SettingKey = keyof typeof DEFAULT_SETTINGS;
