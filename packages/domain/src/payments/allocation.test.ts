@@ -228,4 +228,16 @@ describe('allocatePayment properties', () => {
       ),
     );
   });
+
+  it('breaks a tie of due dates by bill id in numeric order', () => {
+    const split = allocatePayment({
+      amountFen: 100,
+      lateFeesFirst: true,
+      items: [
+        { billId: '10', dueOn: '2026-10-28', unpaidFen: 100, lateFeeFen: 0 },
+        { billId: '9', dueOn: '2026-10-28', unpaidFen: 100, lateFeeFen: 0 },
+      ],
+    });
+    expect(split.allocations).toEqual([{ billId: '9', principalFen: 100, lateFeeFen: 0 }]);
+  });
 });

@@ -55,8 +55,11 @@ export interface AllocatePaymentInput {
 /** The order bills are settled in: oldest due date first, then bill number. */
 export function compareOpenItems(a: OpenItem, b: OpenItem): number {
   if (a.dueOn !== b.dueOn) return a.dueOn < b.dueOn ? -1 : 1;
-  if (a.billId !== b.billId) return a.billId < b.billId ? -1 : 1;
-  return 0;
+  if (a.billId === b.billId) return 0;
+  // Numeric ids (int8 as text) in numeric order — '9' before '10' —, other keys as text.
+  if (/^\d+$/.test(a.billId) && /^\d+$/.test(b.billId) && a.billId.length !== b.billId.length)
+    return a.billId.length - b.billId.length;
+  return a.billId < b.billId ? -1 : 1;
 }
 
 /** Problems with a payment amount and the open bills, each on its field; none when allocation may go ahead. */
