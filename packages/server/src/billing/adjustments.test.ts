@@ -302,6 +302,48 @@ describe('a volume adjustment work order', () => {
     expect(open).toHaveLength(0);
   });
 
+  it('is withdrawn when its bill is cancelled and rebilled meanwhile', async () => {
+    const { rows } = await sql<BillRow>`
+      select b.account_id, b.bill_id, b.bill_no, b.meter_id, b.payable_m3::text from bill b
+      where b.usage_type_code = 'W_RES' and b.status = 'open' and b.kind = 'consumption' and b.payable_m3 >= 3
+        and b.account_id not in (${bill.account_id}, ${otherBill.account_id})
+      order by b.account_id, b.bill_id desc limit 1`.execute(t.db);
+    const target = rows[0]!;
+    const requested = await post('clerk', orders(target.account_id), reduce(target, '1'));
+    expect(requested.statusCode, requested.body).toBe(201);
+    const at = `${orders(target.account_id)}/${requested.json().adjustmentId}`;
+    expect((await post('analyst', `${at}/check`, { approve: true })).statusCode).toBe(200);
+
+    // The bill is cancelled and rebilled (账单更正) before the manager signs the work order.
+    const asked = await post(
+      'clerk',
+      `/api/customers/${target.account_id}/bills/${target.bill_id}/corrections`,
+      {
+        reason: '抄表员录错表码',
+      },
+    );
+    expect(asked.statusCode, asked.body).toBe(201);
+    const decided = await post(
+      'manager',
+      `/api/customers/${target.account_id}/bill-corrections/${asked.json().correctionId}/decide`,
+      { approve: true, note: '' },
+    );
+    expect(decided.statusCode, decided.body).toBe(200);
+
+    const order = (await t.as('manager')({ method: 'GET', url: at })).json();
+    expect(order).toMatchObject({ status: 'rejected', resultBillId: null });
+    expect(order.decisionNote).toContain('账单已作废重开');
+    const sign = await post('manager', `${at}/sign`, { approve: true });
+    expect(sign.statusCode).toBe(409);
+    const trail = await t.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('entity_type', '=', 'volume_adjustment')
+      .where('entity_id', '=', `${target.account_id}/${requested.json().adjustmentId}`)
+      .execute();
+    expect(trail.map((a) => a.action)).toContain('withdraw');
+  });
+
   it('keeps to the caller’s offices', async () => {
     // Another office's customer reads as not found (platform/access.ts).
     const res = await post('manager2', orders(bill.account_id), reduce(bill, '1'));

@@ -329,6 +329,7 @@ export async function decideBillCorrection(
     officeId: customer.office_id,
     targetBillIds: [x.bill_id],
     reason: x.reason,
+    correctionId,
   });
   if (result.cancelledBillIds.length === 0) {
     const bill = await trx
@@ -497,7 +498,14 @@ async function diffBills(trx: Tx, accountId: number, billIds: readonly number[])
 async function cancelAndRebill(
   trx: Tx,
   ctx: RequestContext,
-  p: { accountId: number; officeId: number; targetBillIds: number[]; reason: string },
+  p: {
+    accountId: number;
+    officeId: number;
+    targetBillIds: number[];
+    reason: string;
+    /** The request being approved (left to its caller to close). */
+    correctionId?: number;
+  },
 ): Promise<RebillResult> {
   const caller = requireCaller(ctx);
   const accountBills = await trx
@@ -529,6 +537,7 @@ async function cancelAndRebill(
     .where('account_id', '=', p.accountId)
     .where('bill_id', 'in', cancelled)
     .execute();
+  await withdrawPendingOn(trx, ctx, p, cancelled);
   for (const b of oldBills)
     await audit(trx, ctx, {
       entityType: 'bill',
@@ -561,4 +570,51 @@ async function cancelAndRebill(
     newBillIds: newBills.map((b) => b.billId),
     difference: billCorrectionDifference(oldBills, newBills),
   };
+}
+
+/**
+ * Requests still waiting on bills just cancelled — another cancel-and-rebill, a volume adjustment
+ * (调量 / 补量) — are closed as rejected with the reason, in the same transaction: they named a bill
+ * that no longer stands, and would otherwise wait for someone to reject them by hand. A new
+ * request names the replacing bill.
+ */
+async function withdrawPendingOn(
+  trx: Tx,
+  ctx: RequestContext,
+  p: { accountId: number; officeId: number; correctionId?: number },
+  cancelledBillIds: readonly number[],
+): Promise<void> {
+  const note =
+    '账单已作废重开，请按新账单重新申请 / The bill was cancelled and rebilled: request again on the new bill';
+  const now = new Date();
+  const staffId = ctx.caller?.staffId ?? null;
+  const corrections = await trx
+    .updateTable('bill_correction')
+    .set({ status: 'rejected', decided_by: staffId, decided_at: now, decision_note: note })
+    .where('account_id', '=', p.accountId)
+    .where('bill_id', 'in', cancelledBillIds)
+    .where('status', '=', 'requested')
+    .$if(p.correctionId !== undefined, (q) => q.where('correction_id', '<>', p.correctionId!))
+    .returning('correction_id')
+    .execute();
+  const orders = await trx
+    .updateTable('volume_adjustment')
+    .set({ status: 'rejected', decided_by: staffId, decided_at: now, decision_note: note })
+    .where('account_id', '=', p.accountId)
+    .where('bill_id', 'in', cancelledBillIds)
+    .where('status', 'in', ['requested', 'checked'])
+    .returning('adjustment_id')
+    .execute();
+  for (const [entityType, id] of [
+    ...corrections.map((c) => ['bill_correction', c.correction_id] as const),
+    ...orders.map((o) => ['volume_adjustment', o.adjustment_id] as const),
+  ])
+    await audit(trx, ctx, {
+      entityType,
+      entityId: `${p.accountId}/${id}`,
+      accountId: p.accountId,
+      officeId: p.officeId,
+      action: 'withdraw',
+      after: { status: 'rejected', note },
+    });
 }
