@@ -2,7 +2,7 @@ import type { Tariff } from './tariff.ts';
 
 /** Tariffs for the billing rules' tests: shapes a Chinese utility really uses. */
 
-const WATER = { 'zh-CN': '水费', en: 'Water charge' };
+export const WATER = { 'zh-CN': '水费', en: 'Water charge' };
 export const SEWAGE = { code: 'sewage', name: { 'zh-CN': '污水处理费', en: 'Sewage treatment' } };
 const WATER_RESOURCE = { code: 'water_resource', name: { 'zh-CN': '水资源费', en: 'Water-resource fee' } };
 

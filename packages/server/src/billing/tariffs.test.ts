@@ -1,4 +1,5 @@
 import { calculateBill, type Tariff, type TariffVersion } from '@meterline/domain';
+import { RESIDENTIAL as TEST_RESIDENTIAL, WATER } from '@meterline/domain/billing/testTariffs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
 import { loadTariff } from './tariffs.ts';
@@ -11,46 +12,9 @@ import { loadTariff } from './tariffs.ts';
 
 let t: TestApp;
 
-const SEWAGE = { code: 'sewage', name: { 'zh-CN': '污水处理费', en: 'Sewage treatment' } };
-const WATER_RESOURCE = { code: 'water_resource', name: { 'zh-CN': '水资源费', en: 'Water-resource fee' } };
-const WATER = { 'zh-CN': '水费', en: 'Water charge' };
-
-const V2024: TariffVersion = {
-  version: '2024-01',
-  effectiveFrom: '2024-01-01',
-  effectiveTo: '2025-06-30',
-  charge: {
-    kind: 'blocks',
-    basis: 'annual',
-    blocks: [
-      { fromM3: '0', toM3: '180', priceFenPerM3: '210' },
-      { fromM3: '180', toM3: '260', priceFenPerM3: '315' },
-      { fromM3: '260', toM3: null, priceFenPerM3: '630' },
-    ],
-  },
-  surcharges: [{ ...SEWAGE, priceFenPerM3: '95' }],
-  minimumChargeFenPerMonth: null,
-};
-const V2025: TariffVersion = {
-  version: '2025-07',
-  effectiveFrom: '2025-07-01',
-  effectiveTo: null,
-  charge: {
-    kind: 'blocks',
-    basis: 'annual',
-    blocks: [
-      { fromM3: '0', toM3: '180', priceFenPerM3: '245' },
-      { fromM3: '180', toM3: '260', priceFenPerM3: '368' },
-      { fromM3: '260', toM3: null, priceFenPerM3: '735' },
-    ],
-  },
-  surcharges: [
-    { ...SEWAGE, priceFenPerM3: '140' },
-    { ...WATER_RESOURCE, priceFenPerM3: '25' },
-  ],
-  minimumChargeFenPerMonth: null,
-};
-const RESIDENTIAL: Tariff = { usageType: 'W_RES', chargeName: WATER, versions: [V2024, V2025] };
+// The domain's test tariff: the 2024 and 2025 versions of a 3-tier household tariff.
+const [V2024, V2025] = TEST_RESIDENTIAL.versions as [TariffVersion, TariffVersion];
+const RESIDENTIAL: Tariff = { ...TEST_RESIDENTIAL, usageType: 'W_RES' };
 
 const copy = <T>(x: T): T => structuredClone(x);
 
