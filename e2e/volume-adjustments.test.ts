@@ -100,8 +100,11 @@ describe('volume adjustment work order', () => {
     await page.goto('/billing/adjustments?status=checked');
     const toSign = page.getByTestId('adjustments-table').locator('tr', { hasText: requested.order_no });
     await toSign.getByTestId('adjustment-sign').click();
+    // The dialog open with the work order in it before its button is pressed (a click during the
+    // opening animation can be lost under load).
+    await page.getByRole('dialog').getByTestId(`adjustment-detail-${requested.order_no}`).waitFor();
     await page.getByRole('dialog').getByRole('button', { name: '签字生效' }).click();
-    await page.getByText(/已签字，调整账单已生成/).waitFor();
+    await expect.poll(async () => (await order()).status, { timeout: 30_000 }).toBe('approved');
     const signed = await order();
     expect(signed).toMatchObject({ status: 'approved', amount_fen: requested.amount_fen });
     const { rows } = await server.database.pool.query(
