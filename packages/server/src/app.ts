@@ -25,6 +25,7 @@ import { ImportRunner } from './imports/runner.ts';
 import { metaRoutes } from './meta/routes.ts';
 import { meteringRoutes } from './metering/routes.ts';
 import { orgRoutes } from './org/routes.ts';
+import { paymentRoutes } from './payments/routes.ts';
 import { type RouteRecord, registerAccess } from './platform/access.ts';
 import type { AppDeps } from './platform/context.ts';
 import { handleError } from './platform/errors.ts';
@@ -112,6 +113,7 @@ export async function buildApp(
     await fieldRoutes(api, deps);
     await readingRoutes(api, deps);
     await billingRoutes(api, deps);
+    await paymentRoutes(api, deps);
   });
 
   app.get('/api/health', { config: { public: true }, schema: { hide: true } }, async () => ({ ok: true }));

@@ -35,6 +35,10 @@ const LateFeesPage = lazy(() => import('./billing/LateFeesPage'));
 const PrepaidPage = lazy(() => import('./billing/PrepaidPage'));
 const VolumeAdjustmentsPage = lazy(() => import('./billing/VolumeAdjustmentsPage'));
 const BillCorrectionsPage = lazy(() => import('./billing/BillCorrectionsPage'));
+const CounterPage = lazy(() => import('./payments/CounterPage'));
+const PaymentRequestsPage = lazy(() => import('./payments/PaymentRequestsPage'));
+const CashierClosePage = lazy(() => import('./payments/CashierClosePage'));
+const CollectionReportPage = lazy(() => import('./payments/CollectionReportPage'));
 
 function NotFound() {
   const { t } = useTranslation();
@@ -82,6 +86,11 @@ export default function App() {
               <Route path="billing/prepaid" element={<PrepaidPage />} />
               <Route path="billing/adjustments" element={<VolumeAdjustmentsPage />} />
               <Route path="billing/corrections" element={<BillCorrectionsPage />} />
+              <Route path="payments/counter" element={<CounterPage />} />
+              <Route path="payments/counter/:accountId" element={<CounterPage />} />
+              <Route path="payments/requests" element={<PaymentRequestsPage />} />
+              <Route path="payments/close" element={<CashierClosePage />} />
+              <Route path="payments/report" element={<CollectionReportPage />} />
               <Route path="admin/staff" element={<StaffPage />} />
               <Route path="admin/roles" element={<RolesPage />} />
               <Route path="admin/offices" element={<OfficesPage />} />

@@ -228,6 +228,38 @@ export default function AppLayout() {
       ],
     },
     {
+      key: 'payments',
+      icon: <DollarOutlined />,
+      label: t('menu.payments'),
+      anyOf: ['payment.take', 'payment.approve', 'payment.finance'],
+      children: [
+        {
+          key: '/payments/counter',
+          icon: <DollarOutlined />,
+          label: t('menu.counter'),
+          anyOf: ['payment.take'],
+        },
+        {
+          key: '/payments/requests',
+          icon: <CheckSquareOutlined />,
+          label: t('menu.paymentRequests'),
+          anyOf: ['payment.take', 'payment.approve'],
+        },
+        {
+          key: '/payments/close',
+          icon: <ScheduleOutlined />,
+          label: t('menu.cashierClose'),
+          anyOf: ['payment.take'],
+        },
+        {
+          key: '/payments/report',
+          icon: <BarChartOutlined />,
+          label: t('menu.collectionReport'),
+          anyOf: ['payment.take', 'payment.finance', 'payment.approve'],
+        },
+      ],
+    },
+    {
       key: 'admin',
       icon: <SettingOutlined />,
       label: t('menu.admin'),

@@ -26,6 +26,9 @@ export const PERMISSIONS = [
   'billing.run',
   'billing.adjust',
   'billing.approve',
+  'payment.take',
+  'payment.approve',
+  'payment.finance',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -69,6 +72,18 @@ export const PERMISSION_LABELS: Record<Permission, Bilingual> = {
     en: 'Request bill corrections (cancel and rebill, volume adjustments, other charges)',
   },
   'billing.approve': { 'zh-CN': '审批账单更正', en: 'Approve bill corrections' },
+  'payment.take': {
+    'zh-CN': '柜台收费、打印收据、换开发票、日结',
+    en: 'Take payments, print receipts, exchange slips for invoices, close the day',
+  },
+  'payment.approve': {
+    'zh-CN': '审批冲正、退款和押金退还',
+    en: 'Approve reversals, refunds and deposit refunds',
+  },
+  'payment.finance': {
+    'zh-CN': '银行代扣文件、网上支付对账、收费报表、增值税发票',
+    en: 'Bank debit files, online payments, collection reports, VAT invoices',
+  },
 };
 
 export interface RoleDefinition {
@@ -94,6 +109,7 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
       'document.write',
       'reading.correct',
       'billing.adjust',
+      'payment.take',
     ],
   },
   {
@@ -128,6 +144,8 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
       'billing.run',
       'billing.adjust',
       'billing.approve',
+      'payment.take',
+      'payment.approve',
     ],
   },
   {
@@ -145,6 +163,7 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
       'reading.approve',
       'reading.correct',
       'billing.approve',
+      'payment.approve',
     ],
   },
   {
@@ -169,7 +188,7 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
     code: 'finance',
     name: { 'zh-CN': '财务', en: 'Finance' },
     orgWide: true,
-    permissions: [...READ, 'tariff.admin', 'billing.run'],
+    permissions: [...READ, 'tariff.admin', 'billing.run', 'payment.approve', 'payment.finance'],
   },
   {
     code: 'grid_manager',

@@ -14,6 +14,34 @@ export {
   validateAllocationInput,
 } from './allocation.ts';
 export {
+  type CloseFigures,
+  type ClosePayment,
+  cashierCloseFigures,
+  closeNeedsReason,
+} from './cashierClose.ts';
+export {
+  addMonths,
+  DEPOSIT_DEFAULTS,
+  DEPOSIT_KINDS,
+  type DepositKind,
+  type DepositRefundRefusal,
+  type DepositSettings,
+  depositMonths,
+  depositRefundRefusal,
+  depositRequiredFen,
+} from './deposits.ts';
+export {
+  type ExchangeRefusal,
+  paymentNumber,
+  RECEIPT_KINDS,
+  RECEIPT_PREFIX,
+  RECEIPT_SEQUENCE_DIGITS,
+  type ReceiptKind,
+  receiptKindForPayment,
+  receiptNumber,
+  slipExchangeRefusal,
+} from './documents.ts';
+export {
   assertBalanced,
   balances,
   CLEARING_ACCOUNT_OF_CHANNEL,

@@ -64,6 +64,12 @@ export const DEFAULT_SETTINGS = {
   'payment.confirmAboveFen': 1_000_000,
   /** …and above this it is refused, fen (1,000,000 yuan). */
   'payment.maxFen': 100_000_000,
+  /** Within a bill, the late fee is settled before the principal (1, "先收滞纳金，后收本金") or after it (0). */
+  'payment.lateFeesFirst': 1,
+  /** Developers transferring a development to the utility pay a deposit of this many months (DOMAIN.md §2). */
+  'deposit.developerMonths': 3,
+  /** One-household-one-meter customers pay a deposit of this many months' charges (DOMAIN.md §2). */
+  'deposit.householdMonths': 1,
 } as const;
 
 export type SettingKey = keyof typeof DEFAULT_SETTINGS;

@@ -139,7 +139,7 @@ const BILL_COLUMNS = sql`
   b.period_to, b.start_index, b.end_index, b.consumption_m3, b.sub_meters_m3, b.low_income_m3, b.payable_m3,
   b.amount_fen, b.block_year, b.block_used_before_m3, b.block_used_after_m3, b.due_on, b.status,
   b.replaces_bill_id, b.cancelled_at, b.cancel_reason, b.explanation, b.created_at,
-  b.paid_fen, coalesce(lf.accrued_fen - lf.waived_fen, 0)::int8 as late_fee_fen, coalesce(lf.days, 0) as late_fee_days`;
+  b.paid_fen, coalesce(lf.accrued_fen - lf.waived_fen - lf.paid_fen, 0)::int8 as late_fee_fen, coalesce(lf.days, 0) as late_fee_days`;
 
 const BILL_JOINS = sql`
   left join meter m on m.account_id = b.account_id and m.meter_id = b.meter_id
@@ -293,7 +293,7 @@ async function noticeRows(db: Db, where: RawBuilder<unknown>, limit: number): Pr
            -- What the account still owes on its earlier standing bills, and their late fees.
            (select coalesce(sum(o.amount_fen - o.paid_fen), 0) from bill o
              where o.account_id = b.account_id and o.status = 'open' and o.bill_id < b.bill_id)::int8 as arrears_fen,
-           (select coalesce(sum(f.accrued_fen - f.waived_fen), 0) from late_fee f
+           (select coalesce(sum(f.accrued_fen - f.waived_fen - f.paid_fen), 0) from late_fee f
              join bill o on o.account_id = f.account_id and o.bill_id = f.bill_id and o.status = 'open'
              where f.account_id = b.account_id and o.bill_id <= b.bill_id)::int8 as late_fees_fen
     from bill b

@@ -8,6 +8,8 @@ import {
 } from '@meterline/domain';
 import { type RawBuilder, sql } from 'kysely';
 import type { BillCorrectionSource, BillCorrectionStatus } from '../db/schemaBillCorrections.ts';
+import { lockAccount } from '../payments/ledger.ts';
+import { applyCredit, settleCancelledBills } from '../payments/service.ts';
 import { audit } from '../platform/audit.ts';
 import { type Caller, type RequestContext, requireCaller } from '../platform/context.ts';
 import { fieldErrors, notFound } from '../platform/errors.ts';
@@ -508,6 +510,8 @@ async function cancelAndRebill(
   },
 ): Promise<RebillResult> {
   const caller = requireCaller(ctx);
+  // The account first, as payments lock it (never bills before the account: no deadlock).
+  await lockAccount(trx, p.accountId);
   const accountBills = await trx
     .selectFrom('bill')
     .select(['bill_id', 'kind', 'status', 'period_from', 'period_to', 'block_year', 'reading_id', 'bill_no'])
@@ -538,6 +542,8 @@ async function cancelAndRebill(
     .where('bill_id', 'in', cancelled)
     .execute();
   await withdrawPendingOn(trx, ctx, p, cancelled);
+  // What was paid of the cancelled bills becomes credit, and settles the new bills below.
+  await settleCancelledBills(trx, ctx, p.accountId, cancelled);
   for (const b of oldBills)
     await audit(trx, ctx, {
       entityType: 'bill',
@@ -564,6 +570,7 @@ async function cancelAndRebill(
       .execute();
   }
   const newBillIds = billed.map((n) => n.billId);
+  await applyCredit(trx, ctx, p.accountId, p.officeId);
   const newBills = await diffBills(trx, p.accountId, newBillIds);
   return {
     cancelledBillIds: cancelled,

@@ -406,6 +406,8 @@ export interface LateFeeView {
   ratePerDay: string;
   accruedFen: number;
   waivedFen: number;
+  /** Paid by payments (settled before or after the principal, setting payment.lateFeesFirst). */
+  paidFen: number;
   owedFen: number;
   accruedThrough: string;
   accrualStopped: boolean;
@@ -426,6 +428,7 @@ interface LateFeeRow {
   rate_per_day: string;
   accrued_fen: number;
   waived_fen: number;
+  paid_fen: number;
   accrued_through: string;
   accrual_stopped: boolean;
 }
@@ -446,7 +449,8 @@ function feeView(r: LateFeeRow): LateFeeView {
     ratePerDay: r.rate_per_day,
     accruedFen: Number(r.accrued_fen),
     waivedFen: Number(r.waived_fen),
-    owedFen: Number(r.accrued_fen) - Number(r.waived_fen),
+    paidFen: Number(r.paid_fen),
+    owedFen: Number(r.accrued_fen) - Number(r.waived_fen) - Number(r.paid_fen),
     accruedThrough: r.accrued_through,
     accrualStopped: r.accrual_stopped,
   };
@@ -470,7 +474,7 @@ export async function listLateFees(
     sql<LateFeeRow>`
       select lf.account_id, lf.bill_id, b.bill_no, c.customer_code, c.name as customer_name, c.office_id, b.period,
              b.amount_fen, (b.amount_fen - b.paid_fen)::int8 as unpaid_fen, b.due_on, lf.days, lf.rate_per_day,
-             lf.accrued_fen, lf.waived_fen, lf.accrued_through, lf.accrual_stopped
+             lf.accrued_fen, lf.waived_fen, lf.paid_fen, lf.accrued_through, lf.accrual_stopped
       ${FEES_FROM}
       where ${where}
       order by lf.accrued_fen - lf.waived_fen desc, lf.account_id, lf.bill_id
@@ -502,9 +506,9 @@ export async function lateFeeSummary(
 ): Promise<LateFeeSummary> {
   const scope = officeCondition(caller, sql`c.office_id`, q.officeId);
   const [byDays, runs, settings] = await Promise.all([
-    sql<{ days: number; bills: number; accrued_fen: number; waived_fen: number }>`
+    sql<{ days: number; bills: number; accrued_fen: number; waived_fen: number; paid_fen: number }>`
       select lf.days, count(*)::int8 as bills, sum(lf.accrued_fen)::int8 as accrued_fen,
-             sum(lf.waived_fen)::int8 as waived_fen
+             sum(lf.waived_fen)::int8 as waived_fen, sum(lf.paid_fen)::int8 as paid_fen
       ${FEES_FROM}
       where ${scope} and lf.accrued_fen > 0
       group by lf.days`.execute(db),
@@ -525,7 +529,7 @@ export async function lateFeeSummary(
   }));
   const totals = { bills: 0, accruedFen: 0, waivedFen: 0, owedFen: 0 };
   for (const r of byDays.rows) {
-    const owed = Number(r.accrued_fen) - Number(r.waived_fen);
+    const owed = Number(r.accrued_fen) - Number(r.waived_fen) - Number(r.paid_fen);
     const bucket = ageing[lateFeeAgeingBucket(Math.max(1, r.days))]!;
     bucket.bills += Number(r.bills);
     bucket.owedFen += owed;
@@ -597,10 +601,12 @@ export async function waiveLateFee(
   }
   const accrued = Number(fee?.accrued_fen ?? 0);
   const waived = Number(fee?.waived_fen ?? 0);
-  const amountFen = input.amountFen ?? accrued - waived;
+  // What has been paid of the fee cannot be waived any more (refund it instead).
+  const paid = Number(fee?.paid_fen ?? 0);
+  const amountFen = input.amountFen ?? accrued - waived - paid;
   const problems = validateLateFeeWaiver({
     accruedFen: accrued,
-    waivedFen: waived,
+    waivedFen: waived + paid,
     amountFen,
     reason: input.reason,
   });

@@ -2,6 +2,7 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 import type { BillCorrectionTables } from './schemaBillCorrections.ts';
 import type { BillingTables } from './schemaBilling.ts';
 import type { LateFeeTables } from './schemaLateFees.ts';
+import type { PaymentTables } from './schemaPayments.ts';
 import type { PrepaidTables } from './schemaPrepaid.ts';
 import type { VolumeAdjustmentTables } from './schemaVolumeAdjustments.ts';
 
@@ -476,7 +477,8 @@ export interface DB
     BillCorrectionTables,
     VolumeAdjustmentTables,
     PrepaidTables,
-    LateFeeTables {
+    LateFeeTables,
+    PaymentTables {
   setting: SettingTable;
   branch: BranchTable;
   office: OfficeTable;

@@ -17,6 +17,7 @@ export interface LateFeeTable {
   accrued_fen: Defaulted<number>;
   accrued_through: string;
   waived_fen: Defaulted<number>;
+  paid_fen: Defaulted<number>;
   accrual_stopped: Defaulted<boolean>;
   run_id: number | null;
   updated_at: Timestamp;

@@ -37,6 +37,8 @@ const NO_OFFICE_DATA = new Set([
   'POST /api/tariffs/preview',
   // The fee catalogue: organisation-wide reference data.
   'GET /api/fee-catalogue',
+  // The cashier's close preview: the caller's own payments only.
+  'GET /api/cashier/close',
 ]);
 
 /** Lists that need more than paging to answer (added to the unfiltered request). */
@@ -366,6 +368,25 @@ beforeAll(async () => {
     .executeTakeFirstOrThrow();
   ids.adjustmentId = order.adjustment_id;
   ids.feeCode = 'ACCOUNT_OPEN';
+  // A payment of office A with its slip and a reversal request on it.
+  const payment = await t.as('clerk')({
+    method: 'POST',
+    url: `/api/customers/${accountId}/payments`,
+    payload: { amountFen: 1000, channel: 'cash' },
+    headers: { 'idempotency-key': 'access-test-payment' },
+  });
+  expect(payment.statusCode, payment.body).toBe(201);
+  ids.paymentId = payment.json().paymentId;
+  ids.receiptId = payment.json().receipts[0].receiptId;
+  const request = await t.as('clerk')({
+    method: 'POST',
+    url: `/api/customers/${accountId}/payment-requests`,
+    payload: { kind: 'reversal', paymentId: ids.paymentId, reason: 'access test' },
+  });
+  expect(request.statusCode, request.body).toBe(201);
+  ids.requestId = request.json().requestId;
+  const close = await t.as('clerk')({ method: 'POST', url: '/api/cashier/close', payload: { countedCashFen: 1000 } });
+  expect(close.statusCode, close.body).toBe(201);
 });
 
 afterAll(async () => {
@@ -522,6 +543,14 @@ describe('office scope on every route', () => {
         case 'GET /api/volume-adjustments':
         case 'GET /api/bill-corrections':
           for (const item of body.items) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/payment-requests':
+        case 'GET /api/cashier/closes':
+          for (const item of body.items) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/payments/report':
+          for (const item of body.closes) expect(item.officeId, name).toBe(officeB);
+          expect(body.totals.totalFen, name).toBe(0);
           break;
         case 'GET /api/late-fees/summary':
           // Totals only, computed over the caller's offices (lateFees.test.ts checks the figures).

@@ -157,6 +157,10 @@ export const UNSCOPED_PARAMS = new Set([
   'key',
   'billId',
   'adjustmentId',
+  // Payments, receipts and payment requests are addressed within their account (:accountId).
+  'paymentId',
+  'receiptId',
+  'requestId',
   // Tariffs are organisation-wide reference data, keyed by usage type.
   'usageType',
   // The fee catalogue is organisation-wide reference data, keyed by fee code.

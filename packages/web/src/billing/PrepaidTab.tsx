@@ -26,6 +26,7 @@ import { formatDateTime } from '../components/format';
 import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { validated } from '../components/validated';
+import { newKey } from '../payments/types';
 import { volume } from '../reading/common';
 import { yuan } from './money';
 
@@ -75,15 +76,6 @@ export function yuanTextToFen(text: string): number | null {
   const fen = yuanToFen(text);
   if (fen === null || !/^-?\d+$/.test(fen)) return null;
   return Number(fen);
-}
-
-/** An Idempotency-Key for one load (crypto.randomUUID needs a secure context; plain HTTP may not be). */
-function newLoadKey(): string {
-  const random =
-    typeof crypto !== 'undefined' && 'randomUUID' in crypto
-      ? crypto.randomUUID()
-      : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  return `prepaid-load-${random}`;
 }
 
 /** The balance after each entry as a step line, oldest first. */
@@ -143,7 +135,7 @@ function LoadMoney({ statement, onLoaded }: { statement: PrepaidStatement; onLoa
     }
     const body = { amountFen, channel: values.channel, note: values.note?.trim() || undefined };
     const text = JSON.stringify(body);
-    if (key.current?.body !== text) key.current = { key: newLoadKey(), body: text };
+    if (key.current?.body !== text) key.current = { key: newKey('prepaid-load'), body: text };
     setBusy(true);
     try {
       const result = await api<{ amountFen: number; balanceFen: number }>(

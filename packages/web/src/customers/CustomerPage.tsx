@@ -22,6 +22,7 @@ import { PrepaidTab } from '../billing/PrepaidTab';
 import { maskIdentity } from '../components/format';
 import { StateTag } from '../components/StateTag';
 import { useApi } from '../components/useApi';
+import { PaymentsTab } from '../payments/PaymentsTab';
 import { ReadingsTab } from '../reading/ReadingsTab';
 import { AddressesTab } from './tabs/AddressesTab';
 import { AuditTab } from './tabs/AuditTab';
@@ -101,6 +102,7 @@ function CustomerView({ accountId }: { accountId: string }) {
       children: <ReadingsTab accountId={c.account_id} />,
     },
     { key: 'bills', label: t('tabs.bills'), children: <BillsTab accountId={c.account_id} /> },
+    { key: 'payments', label: t('tabs.payments'), children: <PaymentsTab accountId={c.account_id} /> },
     // Prepaid IC-card accounts: shown for a customer with an IC-card meter (in service or not).
     ...(data.meters.some((m) => m.ic_card)
       ? [{ key: 'prepaid', label: t('tabs.prepaid'), children: <PrepaidTab accountId={c.account_id} /> }]
