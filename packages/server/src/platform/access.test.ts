@@ -385,7 +385,11 @@ beforeAll(async () => {
   });
   expect(request.statusCode, request.body).toBe(201);
   ids.requestId = request.json().requestId;
-  const close = await t.as('clerk')({ method: 'POST', url: '/api/cashier/close', payload: { countedCashFen: 1000 } });
+  const close = await t.as('clerk')({
+    method: 'POST',
+    url: '/api/cashier/close',
+    payload: { countedCashFen: 1000 },
+  });
   expect(close.statusCode, close.body).toBe(201);
 });
 
