@@ -321,10 +321,17 @@ export function renderReceipt(d: ReceiptPrint): Promise<Buffer> {
     doc.fillColor('black');
     y += line * 1.3;
   }
-  const pair = (label: string, value: string, bold = false) => {
-    weight(doc, bold, size).text(label, margin, y, { width: inner * 0.45, lineBreak: false });
-    const h = doc.heightOfString(value, { width: inner * 0.55 });
-    weight(doc, bold, size).text(value, margin + inner * 0.45, y, { width: inner * 0.55, align: 'right' });
+  /** A label on the left, its value on the right; `labelShare` of the width is the label's. */
+  const pair = (label: string, value: string, bold = false, labelShare = 0.32) => {
+    const labelWidth = inner * labelShare;
+    const valueWidth = inner - labelWidth;
+    weight(doc, bold, size);
+    const h = Math.max(
+      doc.heightOfString(label, { width: labelWidth }),
+      doc.heightOfString(value, { width: valueWidth }),
+    );
+    doc.text(label, margin, y, { width: labelWidth });
+    doc.text(value, margin + labelWidth, y, { width: valueWidth, align: 'right' });
     y += Math.max(line, h + 2);
   };
   const rule = () => {
@@ -338,7 +345,8 @@ export function renderReceipt(d: ReceiptPrint): Promise<Buffer> {
   };
   for (const [k, v] of rows) pair(k, v);
   rule();
-  for (const [k, v] of billRows) pair(k, v);
+  // Bill lines: the period and bill number take most of the width, the amount the rest.
+  for (const [k, v] of billRows) pair(k, v, false, 0.72);
   rule();
   pair('实收金额', `¥ ${yuanText(p.amountFen)}`, true);
   rule();
