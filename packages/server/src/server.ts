@@ -4,10 +4,12 @@ import { startPrepaidTimer } from './billing/prepaid.ts';
 import { ensureCalendar } from './calendar/ensure.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
+import { seedDemoMandates } from './seed/bankDebit.ts';
 import { seedDemoBillRun } from './seed/billing.ts';
 import { seedDemoBooks } from './seed/books.ts';
 import { seedCustomers } from './seed/customers.ts';
 import { DEMO_PASSWORD, DEMO_STAFF, seedDemoOrganisation } from './seed/org.ts';
+import { seedDemoPayments } from './seed/payments.ts';
 import { seedDemoPrepaid } from './seed/prepaid.ts';
 import { seedDemoReadings } from './seed/readings.ts';
 import { ensureReferenceData } from './seed/reference.ts';
@@ -39,6 +41,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     await seedDemoReadings(database.pool, { log });
     await ensureDefaultTariffs(database.db);
     await seedDemoPrepaid(database.db);
+    await seedDemoMandates(database.db);
     // Bills for the demo's readings up to last month: billed by the runner once it listens (below).
     await seedDemoBillRun(database.db);
   }
@@ -51,7 +54,13 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
   // Late fees once a day (billing/lateFees.ts): today's run unless it is done, checked every 10 minutes.
   const lateFees = new LateFeeScheduler(database.db, log);
   // On first start, once the demo's bills are made (its day's run would otherwise find none).
-  if (firstStart) void billRunner.idle().then(() => closing || lateFees.start());
+  // The demo's payment history goes in first, so late fees fall only on the bills left unpaid.
+  if (firstStart)
+    void billRunner
+      .idle()
+      .then(() => (closing ? 0 : seedDemoPayments(database.db)))
+      .then((n) => n && log(`demo payment history: ${n} bills paid on time`))
+      .then(() => closing || lateFees.start());
   else lateFees.start();
   // Prepaid IC-card accounts: the day's consumption bills are deducted once a day (idempotent).
   const prepaidTimer = startPrepaidTimer(database.db, { log });
