@@ -97,8 +97,9 @@ describe('the counter', () => {
       { bill_no: 'E2E-PAY-0001', paid_fen: 8000 },
       { bill_no: 'E2E-PAY-0002', paid_fen: 1700 },
     ]);
-    expect((await q<{ paid_fen: number }>('select paid_fen from late_fee where account_id = $1', [accountId]))[0])
-      .toEqual({ paid_fen: 300 });
+    expect(
+      (await q<{ paid_fen: number }>('select paid_fen from late_fee where account_id = $1', [accountId]))[0],
+    ).toEqual({ paid_fen: 300 });
     // What is still due: ¥33.00.
     await expect.poll(() => page.getByTestId('due-fen').getAttribute('data-fen')).toBe('3300');
 
@@ -112,7 +113,8 @@ describe('the counter', () => {
     const slipPdf = await slip.body();
     expect(pageCount(slipPdf)).toBe(1);
     const text = pdfPages(slipPdf)[0]!;
-    for (const s of ['收费小票', 'E2E-PAY-0001', 'E2E-PAY-0002', '100.00', '滞纳金', '33.00']) expect(text).toContain(s);
+    for (const s of ['收费小票', 'E2E-PAY-0001', 'E2E-PAY-0002', '100.00', '滞纳金', '33.00'])
+      expect(text).toContain(s);
     // 80 mm wide: 226.77 pt.
     const box = /\/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]/.exec(slipPdf.toString('latin1'));
     expect(Number(box?.[1])).toBeCloseTo(226.77, 1);
@@ -126,7 +128,10 @@ describe('the counter', () => {
     await page.getByTestId(`exchange-${slipRow!.receipt_no}`).click();
     await page.getByRole('dialog').getByText(slipRow!.receipt_no).waitFor();
     await page.getByRole('dialog').getByRole('button', { name: '换开发票' }).click();
-    await page.getByTestId('payment-list').getByText(/FP\d{4}-\d{8}/).waitFor();
+    await page
+      .getByTestId('payment-list')
+      .getByText(/FP\d{4}-\d{8}/)
+      .waitFor();
     const receipts = await q<{ kind: string; status: string }>(
       'select kind, status from receipt where account_id = $1 order by receipt_id',
       [accountId],
@@ -166,7 +171,9 @@ describe('the counter', () => {
         handed: 9950,
       },
     ]);
-    expect((await q<{ n: number }>('select count(*)::int as n from payment where close_id is null'))[0]!.n).toBe(0);
+    expect(
+      (await q<{ n: number }>('select count(*)::int as n from payment where close_id is null'))[0]!.n,
+    ).toBe(0);
 
     // The ledger balances: debits = credits over the account.
     const [totals] = await q<{ d: string; c: string }>(

@@ -25,6 +25,8 @@ import { ImportRunner } from './imports/runner.ts';
 import { metaRoutes } from './meta/routes.ts';
 import { meteringRoutes } from './metering/routes.ts';
 import { orgRoutes } from './org/routes.ts';
+import { bankRoutes } from './payments/bankRoutes.ts';
+import { gatewayRoutes } from './payments/gatewayRoutes.ts';
 import { paymentRoutes } from './payments/routes.ts';
 import { type RouteRecord, registerAccess } from './platform/access.ts';
 import type { AppDeps } from './platform/context.ts';
@@ -114,6 +116,8 @@ export async function buildApp(
     await readingRoutes(api, deps);
     await billingRoutes(api, deps);
     await paymentRoutes(api, deps);
+    await bankRoutes(api, deps);
+    await gatewayRoutes(api, deps);
   });
 
   app.get('/api/health', { config: { public: true }, schema: { hide: true } }, async () => ({ ok: true }));

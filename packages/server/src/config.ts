@@ -19,6 +19,10 @@ export interface ServerConfig {
   /** Mark the session cookie Secure (behind HTTPS). */
   secureCookies: boolean;
   logLevel: string;
+  /** The online payment gateway (PAYMENT_GATEWAY): 'sandbox' (default), see payments/gateways/. */
+  paymentGateway?: string;
+  /** The sandbox gateway's signing key (SANDBOX_GATEWAY_SECRET); else the one generated into the setting table. */
+  sandboxGatewaySecret?: string;
 }
 
 function intFromEnv(name: string, fallback: number): number {
@@ -42,6 +46,8 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
     fieldDir: process.env.METERLINE_FIELD_DIR,
     secureCookies: process.env.METERLINE_SECURE_COOKIES === '1',
     logLevel: process.env.LOG_LEVEL ?? 'info',
+    paymentGateway: process.env.PAYMENT_GATEWAY || 'sandbox',
+    sandboxGatewaySecret: process.env.SANDBOX_GATEWAY_SECRET || undefined,
     ...overrides,
   };
 }

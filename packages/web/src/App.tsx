@@ -39,6 +39,8 @@ const CounterPage = lazy(() => import('./payments/CounterPage'));
 const PaymentRequestsPage = lazy(() => import('./payments/PaymentRequestsPage'));
 const CashierClosePage = lazy(() => import('./payments/CashierClosePage'));
 const CollectionReportPage = lazy(() => import('./payments/CollectionReportPage'));
+const VatInvoicesPage = lazy(() => import('./payments/VatInvoicesPage'));
+const BankFilesPage = lazy(() => import('./payments/BankFilesPage'));
 
 function NotFound() {
   const { t } = useTranslation();
@@ -91,6 +93,8 @@ export default function App() {
               <Route path="payments/requests" element={<PaymentRequestsPage />} />
               <Route path="payments/close" element={<CashierClosePage />} />
               <Route path="payments/report" element={<CollectionReportPage />} />
+              <Route path="payments/vat" element={<VatInvoicesPage />} />
+              <Route path="payments/bank-files" element={<BankFilesPage />} />
               <Route path="admin/staff" element={<StaffPage />} />
               <Route path="admin/roles" element={<RolesPage />} />
               <Route path="admin/offices" element={<OfficesPage />} />

@@ -257,6 +257,18 @@ export default function AppLayout() {
           label: t('menu.collectionReport'),
           anyOf: ['payment.take', 'payment.finance', 'payment.approve'],
         },
+        {
+          key: '/payments/vat',
+          icon: <AuditOutlined />,
+          label: t('menu.vatInvoices'),
+          anyOf: ['payment.take', 'payment.finance'],
+        },
+        {
+          key: '/payments/bank-files',
+          icon: <BankOutlined />,
+          label: t('menu.bankFiles'),
+          anyOf: ['payment.finance'],
+        },
       ],
     },
     {

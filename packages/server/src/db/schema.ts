@@ -1,6 +1,8 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { BankDebitTables } from './schemaBankDebit.ts';
 import type { BillCorrectionTables } from './schemaBillCorrections.ts';
 import type { BillingTables } from './schemaBilling.ts';
+import type { GatewayTables } from './schemaGateway.ts';
 import type { LateFeeTables } from './schemaLateFees.ts';
 import type { PaymentTables } from './schemaPayments.ts';
 import type { PrepaidTables } from './schemaPrepaid.ts';
@@ -474,11 +476,13 @@ export interface RouteDownloadTable {
 
 export interface DB
   extends BillingTables,
+    BankDebitTables,
     BillCorrectionTables,
     VolumeAdjustmentTables,
     PrepaidTables,
     LateFeeTables,
-    PaymentTables {
+    PaymentTables,
+    GatewayTables {
   setting: SettingTable;
   branch: BranchTable;
   office: OfficeTable;

@@ -192,6 +192,8 @@ export interface ReceiptPrint {
     status: string;
     issuedAt: Date;
     issuedBy: string | null;
+    /** VAT invoices: the buyer's name, tax number, address and phone, bank and account. */
+    buyer: Record<string, string> | null;
   };
   payment: PaymentView;
   customer: { customerCode: string; name: string; address: string };
@@ -240,6 +242,7 @@ export async function loadReceiptPrint(
       status: r.status,
       issuedAt: r.issued_at,
       issuedBy: r.full_name ?? null,
+      buyer: (r.buyer as Record<string, string> | null) ?? null,
     },
     payment: await payment(accountId, Number(r.payment_id)),
     customer: { customerCode: c.customer_code, name: c.name, address: address ? formatAddress(address) : '' },
@@ -271,6 +274,13 @@ export function renderReceipt(d: ReceiptPrint): Promise<Buffer> {
     ['地址', d.customer.address],
     ['收费方式', CHANNEL_ZH[p.channel] ?? p.channel],
   ];
+  if (d.receipt.buyer)
+    rows.push(
+      ['购买方', d.receipt.buyer.name ?? ''],
+      ['纳税人识别号', d.receipt.buyer.taxNo ?? ''],
+      ['地址、电话', `${d.receipt.buyer.address ?? ''} ${d.receipt.buyer.phone ?? ''}`],
+      ['开户行及账号', `${d.receipt.buyer.bank ?? ''} ${d.receipt.buyer.bankAccount ?? ''}`],
+    );
   const billRows: [string, string][] = [];
   for (const a of p.allocations) {
     billRows.push([`${a.period} 水费 ${a.billNo}`, yuanText(a.principalFen)]);

@@ -6,12 +6,13 @@ import { z } from 'zod';
 import type { DB } from '../db/schema.ts';
 import { type AppDeps, requireCaller } from '../platform/context.ts';
 import { idempotent } from '../platform/idempotency.ts';
-import { id, isoDate, requiredText, text } from '../platform/zod.ts';
+import { creditCode, id, isoDate, requiredText, text } from '../platform/zod.ts';
 import { closeDay, closePreview, collectionReport, listCloses } from './cashierClose.ts';
 import { accountLedgerProblems } from './ledger.ts';
 import { exchangeSlip, loadReceiptPrint, renderReceipt } from './receipts.ts';
 import { createRequest, decideRequest, listRequests } from './requests.ts';
 import { accountPosition, listPayments, paymentView, takePayment } from './service.ts';
+import { decideVatInvoice, listVatRequests, requestVatInvoice } from './vatInvoices.ts';
 
 const tags = ['payments'];
 
@@ -272,6 +273,71 @@ export async function paymentRoutes(app: FastifyInstance, { db }: AppDeps): Prom
       idempotent(db, request, reply, (trx) =>
         inTransaction(trx, (t) =>
           decideRequest(t, request.ctx, request.params.accountId, request.params.requestId, request.body),
+        ).then((body) => ({ status: 200, body })),
+      ),
+  );
+
+  r.post(
+    '/api/customers/:accountId/vat-invoice-requests',
+    {
+      config: { permission: 'payment.take' },
+      schema: {
+        tags,
+        summary:
+          'Ask for a VAT invoice (增值税发票) for a payment, with the buyer’s details; finance issues it',
+        params: accountParams,
+        body: z.object({
+          paymentId: id,
+          buyer: z.object({
+            name: requiredText(100),
+            taxNo: creditCode,
+            address: requiredText(200),
+            phone: requiredText(40),
+            bank: requiredText(100),
+            bankAccount: z
+              .string()
+              .trim()
+              .regex(/^\d{8,30}$/),
+          }),
+        }),
+      },
+    },
+    async (request, reply) =>
+      idempotent(db, request, reply, (trx) =>
+        inTransaction(trx, (t) =>
+          requestVatInvoice(t, request.ctx, request.params.accountId, request.body),
+        ).then((body) => ({ status: 201, body })),
+      ),
+  );
+
+  r.get(
+    '/api/vat-invoice-requests',
+    {
+      config: { permission: ['payment.take', 'payment.finance'] },
+      schema: {
+        tags,
+        summary: 'VAT invoice requests in the caller’s offices',
+        querystring: z.object({ status: z.enum(['requested', 'issued', 'rejected']).optional() }),
+      },
+    },
+    async (request) => ({ items: await listVatRequests(db, requireCaller(request.ctx), request.query) }),
+  );
+
+  r.post(
+    '/api/customers/:accountId/vat-invoice-requests/:requestId/decision',
+    {
+      config: { permission: 'payment.finance' },
+      schema: {
+        tags,
+        summary: 'Issue the VAT invoice (the payment’s slip is taken back) or reject the request',
+        params: z.object({ accountId: id, requestId: id }),
+        body: z.object({ issue: z.boolean(), note: text(500).optional() }),
+      },
+    },
+    async (request, reply) =>
+      idempotent(db, request, reply, (trx) =>
+        inTransaction(trx, (t) =>
+          decideVatInvoice(t, request.ctx, request.params.accountId, request.params.requestId, request.body),
         ).then((body) => ({ status: 200, body })),
       ),
   );

@@ -50,6 +50,13 @@ const LIST_QUERY: Record<string, string> = {
 
 /** Organisation-wide data: an office-scoped role gets 403 whatever its permissions. */
 const ORG_WIDE_EXPECTED = [
+  'GET /api/banks',
+  'GET /api/bank-files',
+  'GET /api/bank-files/exports',
+  'POST /api/bank-files/exports',
+  'POST /api/bank-files/imports',
+  'GET /api/bank-files/:bankFileId',
+  'GET /api/bank-files/:bankFileId/content',
   'POST /api/branches',
   'PUT /api/branches/:branchId',
   'POST /api/offices',
@@ -280,6 +287,7 @@ beforeAll(async () => {
   await runOf(officeB);
   ids.day = '2026-10-01';
   ids.year = 2026;
+  ids.bankFileId = 1;
   // Readings: per office a reading in review (read today), a correction and a stuck-meter follow-up.
   const readingOf = async (office: number, readerName: string) => {
     const m = await t.db
@@ -385,6 +393,14 @@ beforeAll(async () => {
   });
   expect(request.statusCode, request.body).toBe(201);
   ids.requestId = request.json().requestId;
+  const gatewayOrder = await t.as('clerk')({
+    method: 'POST',
+    url: `/api/customers/${accountId}/gateway-orders`,
+    payload: { amountFen: 1000 },
+    headers: { 'idempotency-key': 'access-gateway-order' },
+  });
+  expect(gatewayOrder.statusCode, gatewayOrder.body).toBe(201);
+  ids.orderId = gatewayOrder.json().orderId;
   const close = await t.as('clerk')({
     method: 'POST',
     url: '/api/cashier/close',
@@ -550,6 +566,7 @@ describe('office scope on every route', () => {
           break;
         case 'GET /api/payment-requests':
         case 'GET /api/cashier/closes':
+        case 'GET /api/vat-invoice-requests':
           for (const item of body.items) expect(item.officeId, name).toBe(officeB);
           break;
         case 'GET /api/payments/report':

@@ -161,10 +161,14 @@ export const UNSCOPED_PARAMS = new Set([
   'paymentId',
   'receiptId',
   'requestId',
+  // Online payment orders are addressed within their account (:accountId).
+  'orderId',
   // Tariffs are organisation-wide reference data, keyed by usage type.
   'usageType',
   // The fee catalogue is organisation-wide reference data, keyed by fee code.
   'feeCode',
+  // Bank direct debit files cover the whole utility; their routes are orgWide.
+  'bankFileId',
   '*',
 ]);
 

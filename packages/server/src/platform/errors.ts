@@ -47,6 +47,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   REQUEST_PENDING: 409,
   REQUEST_NOT_PENDING: 409,
   NO_CREDIT: 409,
+  BANK_EXPORT_OUTSTANDING: 409,
+  VAT_NOT_ALLOWED: 409,
+  VAT_REQUEST_EXISTS: 409,
+  GATEWAY_NOTHING_OWED: 409,
 };
 
 /** Data of an error that its reply carries besides code and message (for clients that act on it). */

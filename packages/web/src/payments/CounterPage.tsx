@@ -26,6 +26,7 @@ import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { validated } from '../components/validated';
 import type { SearchResult } from '../customers/types';
+import { OnlinePayButton } from './OnlinePayButton';
 import { CreditAndDeposits, OpenBillsTable, PaymentList, PositionCards } from './PaymentsTab';
 import { type AccountPosition, COUNTER_CHANNELS, newKey, type Payment } from './types';
 
@@ -328,6 +329,11 @@ export default function CounterPage() {
             }}
           />
           {taken && <Taken payment={taken} />}
+          {position.data.dueFen > 0 && (
+            <Card size="small" title={t('pay.counter.online')}>
+              <OnlinePayButton accountId={position.data.accountId} onPaid={reload} />
+            </Card>
+          )}
           <CreditAndDeposits position={position.data} onChanged={reload} />
           <Card size="small" title={t('pay.list.title')}>
             <PaymentList

@@ -27,7 +27,9 @@ import { formatDateTime } from '../components/format';
 import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { validated } from '../components/validated';
+import { OnlinePayButton } from './OnlinePayButton';
 import { type AccountPosition, newKey, type OpenBill, type Payment, type ReceiptRef } from './types';
+import { VatInvoiceDialog } from './VatInvoiceDialog';
 
 /** What the customer owes, the credit and the deposits held, at a glance. */
 export function PositionCards({ position }: { position: AccountPosition }) {
@@ -208,6 +210,7 @@ export function PaymentList({
   const { message, modal } = App.useApp();
   const handle = useErrorHandler();
   const [request, setRequest] = useState<{ kind: 'reversal'; paymentId: number } | null>(null);
+  const [vatFor, setVatFor] = useState<number | null>(null);
   const exchange = (r: ReceiptRef) =>
     modal.confirm({
       title: t('pay.receipt.exchangeTitle'),
@@ -334,16 +337,27 @@ export function PaymentList({
     {
       title: '',
       key: 'actions',
-      width: 90,
+      width: 120,
       render: (_, p) =>
-        can('payment.take') && p.status === 'posted' && !p.pendingRequest ? (
-          <Button
-            size="small"
-            danger
-            onClick={() => setRequest({ kind: 'reversal', paymentId: p.paymentId })}
-          >
-            {t('pay.list.reverse')}
-          </Button>
+        can('payment.take') && p.status === 'posted' ? (
+          <Space direction="vertical" size={2}>
+            {!p.pendingRequest && (
+              <Button
+                size="small"
+                danger
+                onClick={() => setRequest({ kind: 'reversal', paymentId: p.paymentId })}
+              >
+                {t('pay.list.reverse')}
+              </Button>
+            )}
+            {!p.receipts.some(
+              (r) => r.kind !== 'slip' && r.kind !== 'prepayment_receipt' && r.status === 'issued',
+            ) && (
+              <Button size="small" onClick={() => setVatFor(p.paymentId)}>
+                {t('pay.vat.ask')}
+              </Button>
+            )}
+          </Space>
         ) : null,
     },
   ];
@@ -363,6 +377,14 @@ export function PaymentList({
         request={request}
         onClose={(filed) => {
           setRequest(null);
+          if (filed) onChanged();
+        }}
+      />
+      <VatInvoiceDialog
+        accountId={accountId}
+        paymentId={vatFor}
+        onClose={(filed) => {
+          setVatFor(null);
           if (filed) onChanged();
         }}
       />
@@ -442,6 +464,7 @@ export function CreditAndDeposits({
  */
 export function PaymentsTab({ accountId }: { accountId: number }) {
   const { t } = useTranslation();
+  const { can } = useAuth();
   const position = useApi<AccountPosition>(`/api/customers/${accountId}/account`);
   const payments = useApi<{ items: Payment[] }>(`/api/customers/${accountId}/payments`);
   const reload = () => {
@@ -456,6 +479,9 @@ export function PaymentsTab({ accountId }: { accountId: number }) {
       {position.data && <PositionCards position={position.data} />}
       {position.data && <OpenBillsTable bills={position.data.openBills} />}
       {position.data && <CreditAndDeposits position={position.data} onChanged={reload} />}
+      {position.data && position.data.dueFen > 0 && can('payment.take') && (
+        <OnlinePayButton accountId={accountId} onPaid={reload} />
+      )}
       <Card size="small" title={t('pay.list.title')}>
         <PaymentList accountId={accountId} payments={payments.data?.items ?? []} onChanged={reload} />
       </Card>
