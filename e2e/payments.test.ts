@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { pageCount, pdfPages } from '../packages/server/src/testing/pdf.ts';
@@ -188,6 +189,177 @@ describe('the counter', () => {
     await page.getByText('¥100.00').first().waitFor();
     if (process.env.E2E_SCREENSHOTS)
       await page.screenshot({ path: `${process.env.E2E_SCREENSHOTS}/collection-report.png`, fullPage: true });
+    expect(browser.problems).toEqual([]);
+    await logout(page);
+  });
+
+  test('online payment through the sandbox, and a reversal asked by the clerk and approved by the manager', async () => {
+    // A second customer owes one bill of ¥45.60.
+    const [c] = await q<{ account_id: number }>(
+      `select c.account_id from customer c join office o on o.office_id = c.office_id
+       where o.code = '0101' and c.account_id <> $1
+         and not exists (select 1 from bill b where b.account_id = c.account_id and b.amount_fen > b.paid_fen)
+       order by c.account_id limit 1`,
+      [accountId],
+    );
+    const other = Number(c!.account_id);
+    const [b] = await q<{ bill_id: number }>(
+      `insert into bill (account_id, bill_no, kind, period, period_from, period_to, amount_fen, due_on)
+       values ($1, 'E2E-PAY-0003', 'consumption', '2026-10', '2026-10-01', '2026-10-31', 4560, '2026-11-30') returning bill_id`,
+      [other],
+    );
+    await q(
+      `insert into bill_line (account_id, bill_id, line_no, kind, code, description_zh, description_en, amount_fen)
+       values ($1, $2, 1, 'charge', 'charge', '水费', 'Water', 4560)`,
+      [other, b!.bill_id],
+    );
+    await login(page, 'clerk');
+    await page.goto(`/payments/counter/${other}`);
+    await expect.poll(() => page.getByTestId('due-fen').getAttribute('data-fen')).toBe('4560');
+    const popup = browser.context.waitForEvent('page');
+    await page.getByTestId('online-pay').getByRole('button').click();
+    const checkout = await popup;
+    await checkout.waitForURL(/\/sandbox-gateway\/checkout\//);
+    await checkout.getByRole('button', { name: '确认支付' }).click();
+    await checkout.waitForLoadState();
+    await expect
+      .poll(() => page.getByTestId('online-pay-status').getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('paid');
+    await checkout.close();
+    const online = await q(
+      `select source, channel, amount_fen::int as amount_fen from payment where account_id = $1`,
+      [other],
+    );
+    expect(online).toEqual([{ source: 'gateway', channel: 'online', amount_fen: 4560 }]);
+    expect(
+      (await q<{ paid_fen: number }>('select paid_fen from bill where account_id = $1', [other]))[0],
+    ).toEqual({
+      paid_fen: 4560,
+    });
+
+    // The clerk asks to reverse the first customer's cash payment (taken by mistake on the wrong account).
+    await page.goto(`/payments/counter/${accountId}`);
+    await page.getByTestId('payment-list').getByRole('button', { name: '申请冲正' }).click();
+    await page.getByTestId('request-reason').fill('收错用户，原路退回');
+    await page.getByRole('dialog').getByRole('button', { name: '提交申请' }).click();
+    await page.getByTestId('payment-list').getByText('冲正待审批').waitFor();
+    const [request] = await q<{ request_id: number; status: string }>(
+      'select request_id, status from payment_request where account_id = $1',
+      [accountId],
+    );
+    expect(request!.status).toBe('pending');
+    await logout(page);
+
+    // The office manager approves it: the bills owe again, the receipts are void.
+    await login(page, 'manager');
+    await page.goto('/payments/requests');
+    await page.getByTestId(`approve-${request!.request_id}`).click();
+    await page
+      .getByRole('dialog')
+      .getByRole('button', { name: /OK|确\s*定/ })
+      .click();
+    await expect
+      .poll(
+        async () =>
+          (await q<{ status: string }>('select status from payment where account_id = $1', [accountId]))[0]!
+            .status,
+      )
+      .toBe('reversed');
+    const bills = await q(
+      'select bill_no, paid_fen::int as paid_fen from bill where account_id = $1 order by bill_no',
+      [accountId],
+    );
+    expect(bills).toEqual([
+      { bill_no: 'E2E-PAY-0001', paid_fen: 0 },
+      { bill_no: 'E2E-PAY-0002', paid_fen: 0 },
+    ]);
+    const receipts = await q('select kind, status from receipt where account_id = $1 order by receipt_id', [
+      accountId,
+    ]);
+    expect(receipts).toEqual([
+      { kind: 'slip', status: 'taken_back' },
+      { kind: 'invoice', status: 'voided' },
+    ]);
+    const [totals] = await q<{ d: string; c: string }>(
+      'select sum(debit_fen)::text as d, sum(credit_fen)::text as c from account_ledger where account_id = $1',
+      [accountId],
+    );
+    expect(totals!.d).toBe(totals!.c);
+    expect(browser.problems).toEqual([]);
+    await logout(page);
+  });
+
+  test('finance exports a direct-debit file and imports the bank’s result: each debit posted once', async () => {
+    // The first customer (owing again after the reversal) signed a CCB direct-debit mandate.
+    await q(`delete from debit_mandate where account_id = $1`, [accountId]);
+    await q(
+      `insert into debit_mandate (account_id, bank_code, bank_account_no, holder_name, signed_on)
+       values ($1, 'CCB', '6217000000000000999', '何浩', '2026-01-05')`,
+      [accountId],
+    );
+    await login(page, 'finance');
+    await page.goto('/payments/bank-files');
+    await page.getByTestId('bank-select').click();
+    await page
+      .locator('.ant-select-dropdown:visible .ant-select-item-option')
+      .filter({ hasText: 'CCB' })
+      .click();
+    const download = page.waitForEvent('download');
+    await page.getByTestId('bank-export').click();
+    const request = readFileSync((await (await download).path())!, 'utf8');
+    const mine = request.split(/\r?\n/).find((l) => l.includes(customerCode));
+    expect(mine).toBeDefined();
+    // The bank debits every line; its result file repeats each line with its reference and 00.
+    let n = 0;
+    const result = request
+      .split(/\r?\n/)
+      .filter((l) => l !== '')
+      .map((l) => (l.startsWith('D,') ? `${l},CCBE2E${String(++n).padStart(4, '0')},00,` : l))
+      .join('\r\n');
+    await page
+      .locator('input[type=file]')
+      .setInputFiles({ name: 'ccb-result.csv', mimeType: 'text/csv', buffer: Buffer.from(`${result}\r\n`) });
+    await page.getByTestId('bank-report').waitFor();
+    await expect
+      .poll(
+        async () =>
+          (
+            await q<{ n: number }>(
+              `select count(*)::int as n from payment where account_id = $1 and source = 'bank_file' and status = 'posted'`,
+              [accountId],
+            )
+          )[0]!.n,
+      )
+      .toBe(1);
+    // Everything the customer owed (¥130 + ¥3 late fee) is paid by the debit.
+    expect(
+      await q(
+        'select bill_no, (amount_fen - paid_fen)::int as unpaid from bill where account_id = $1 order by bill_no',
+        [accountId],
+      ),
+    ).toEqual([
+      { bill_no: 'E2E-PAY-0001', unpaid: 0 },
+      { bill_no: 'E2E-PAY-0002', unpaid: 0 },
+    ]);
+    // The same file again: recognised, nothing posted twice.
+    await page.locator('input[type=file]').setInputFiles({
+      name: 'ccb-result-again.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`${result}\r\n`),
+    });
+    await page
+      .getByTestId('bank-report')
+      .getByText('ccb-result-again.csv')
+      .waitFor({ timeout: 10_000 })
+      .catch(() => {});
+    expect(
+      (
+        await q<{ n: number }>(
+          `select count(*)::int as n from payment where account_id = $1 and source = 'bank_file'`,
+          [accountId],
+        )
+      )[0]!.n,
+    ).toBe(1);
     expect(browser.problems).toEqual([]);
     await logout(page);
   });
