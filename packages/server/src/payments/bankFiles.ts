@@ -18,7 +18,7 @@ import { audit } from '../platform/audit.ts';
 import type { RequestContext } from '../platform/context.ts';
 import { notFound } from '../platform/errors.ts';
 import type { Db } from '../readings/repository.ts';
-import { takePayment } from './service.ts';
+import { postPayment } from './service.ts';
 
 /**
  * Bank direct debit files (代扣, docs/bank-files.md). Export: every customer with an active
@@ -31,6 +31,8 @@ import { takePayment } from './service.ts';
 
 /** Lines read from bank_file_row per round while posting (bounded memory on big files). */
 const POST_CHUNK = 500;
+/** Debited lines posted in one transaction (each behind a savepoint); their customers stay locked until it commits. */
+const LINES_PER_TRANSACTION = 100;
 /** Problems kept in a report, at most (the counts are always complete). */
 const MAX_REPORT_PROBLEMS = 5_000;
 
@@ -486,21 +488,25 @@ async function processRows(db: Kysely<DB>, ctx: RequestContext, bank: Bank, file
       where r.file_id = ${fileId} and r.outcome is null and c.account_id = r.account_id
         and not (c.office_id = any(${[...scope]}::bigint[]))`.execute(db);
 
-  for (let round = 0; round <= MAX_BANK_FILE_LINES / POST_CHUNK; round += 1) {
+  for (let round = 0; round <= MAX_BANK_FILE_LINES / LINES_PER_TRANSACTION; round += 1) {
     const pending = await db
       .selectFrom('bank_file_row')
       .select(['line_no', 'account_id', 'amount_fen', 'bank_txn_ref'])
       .where('file_id', '=', fileId)
       .where('outcome', 'is', null)
       .orderBy('line_no')
-      .limit(POST_CHUNK)
+      .limit(LINES_PER_TRANSACTION)
       .execute();
     if (pending.length === 0) break;
-    for (const row of pending) {
-      const accountId = Number(row.account_id);
-      try {
-        await db.transaction().execute(async (trx) => {
-          const { payment, replay } = await takePayment(trx, ctx, accountId, {
+    // One transaction per chunk of lines, each line behind a savepoint: a line that cannot be
+    // posted is rolled back alone and reported, the others stand; a crash loses the chunk in flight
+    // only, and the next run posts it (outcome is still null), so nothing is lost or doubled.
+    await db.transaction().execute(async (trx) => {
+      for (const row of pending) {
+        const accountId = Number(row.account_id);
+        await sql`savepoint bank_line`.execute(trx);
+        try {
+          const payment = await postPayment(trx, ctx, accountId, {
             amountFen: Number(row.amount_fen),
             channel: 'direct_debit',
             source: 'bank_file',
@@ -510,33 +516,35 @@ async function processRows(db: Kysely<DB>, ctx: RequestContext, bank: Bank, file
           await trx
             .updateTable('bank_file_row')
             .set({
-              outcome: replay ? 'duplicate' : 'posted',
+              outcome: payment.replay ? 'duplicate' : 'posted',
               payment_id: payment.paymentId,
-              reason: replay ? `already_posted:${payment.paymentNo}` : '',
+              reason: payment.replay ? `already_posted:${payment.paymentNo}` : '',
               processed_at: new Date(),
             })
             .where('file_id', '=', fileId)
             .where('line_no', '=', row.line_no)
             .where('outcome', 'is', null)
             .execute();
-        });
-      } catch (error) {
-        // One line that cannot be posted (the customer closed, a limit) is reported, the rest go on.
-        const message =
-          error instanceof DomainError
-            ? error.messageIn(ctx.lang)
-            : error instanceof Error
-              ? error.message
-              : String(error);
-        await db
-          .updateTable('bank_file_row')
-          .set({ outcome: 'error', reason: message.slice(0, 500), processed_at: new Date() })
-          .where('file_id', '=', fileId)
-          .where('line_no', '=', row.line_no)
-          .where('outcome', 'is', null)
-          .execute();
+          await sql`release savepoint bank_line`.execute(trx);
+        } catch (error) {
+          await sql`rollback to savepoint bank_line`.execute(trx);
+          // One line that cannot be posted (the customer closed, a limit) is reported, the rest go on.
+          const message =
+            error instanceof DomainError
+              ? error.messageIn(ctx.lang)
+              : error instanceof Error
+                ? error.message
+                : String(error);
+          await trx
+            .updateTable('bank_file_row')
+            .set({ outcome: 'error', reason: message.slice(0, 500), processed_at: new Date() })
+            .where('file_id', '=', fileId)
+            .where('line_no', '=', row.line_no)
+            .where('outcome', 'is', null)
+            .execute();
+        }
       }
-    }
+    });
   }
 
   await db.transaction().execute(async (trx) => {

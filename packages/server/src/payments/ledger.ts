@@ -42,7 +42,7 @@ export async function post(
   accountId: number,
   event: DistributiveOmit<LedgerEvent, 'postingId'>,
   meta: PostingMeta,
-): Promise<{ postingId: number; posting: Posting }> {
+): Promise<{ postingId: number; posting: Posting; billIds: number[] }> {
   // Validate before anything is written.
   postingFor({ ...event, postingId: 'new' } as LedgerEvent);
   const reverses = event.kind === 'reversal' ? Number(event.reverses.postingId) : null;
@@ -78,7 +78,10 @@ export async function post(
     )
     .execute();
   await applyToBills(trx, accountId, posting.lines);
-  return { postingId, posting };
+  const billIds = [
+    ...new Set(posting.lines.filter((l) => l.billId !== undefined).map((l) => Number(l.billId))),
+  ];
+  return { postingId, posting, billIds };
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -232,6 +235,68 @@ export async function accountLedgerProblems(trx: Db, accountId: number): Promise
   if (deposit < 0)
     problems.push({ code: 'CREDIT_NEGATIVE', ref: `account:${accountId}`, detail: `deposit ${deposit}` });
   return problems;
+}
+
+/**
+ * The check after each posting, narrowed to what a posting can change — the bills it touched, the
+ * account's credit and deposits — in one query on the ledger's own tables (the whole-account view
+ * check, accountLedgerProblems, costs more to plan than a payment does to post). Each standing bill
+ * touched: paid_fen equals the receivable credits of the ledger plus the prepaid deductions, and lies
+ * between 0 and the bill's amount; its late fee's paid_fen equals the late-fee credits. Debits =
+ * credits per posting is the database's own deferred check (ledger_line_balanced).
+ */
+export async function postingEffectProblems(
+  trx: Db,
+  accountId: number,
+  billIds: readonly number[],
+): Promise<LedgerProblem[]> {
+  const { rows } = await sql<{ kind: string; ref: string; detail: string }>`
+    with touched as (select unnest(${[...billIds]}::bigint[]) as bill_id),
+    ledger as (
+      select l.bill_id,
+             coalesce(sum(l.credit_fen - l.debit_fen) filter (where l.part = 'principal'), 0) as principal,
+             coalesce(sum(l.credit_fen - l.debit_fen) filter (where l.part = 'late_fee'), 0) as late_fee
+      from ledger_line l join touched t on t.bill_id = l.bill_id
+      where l.account_id = ${accountId}
+      group by l.bill_id),
+    prepaid as (
+      select e.bill_id, -sum(e.amount_fen) as paid
+      from prepaid_entry e join touched t on t.bill_id = e.bill_id
+      where e.account_id = ${accountId} and e.kind = 'deduction'
+      group by e.bill_id)
+    select 'BILL_PAID_MISMATCH' as kind, 'bill:' || b.bill_id as ref,
+           'paid ' || b.paid_fen || ' ledger ' || coalesce(l.principal, 0) || ' prepaid ' || coalesce(p.paid, 0) as detail
+    from bill b join touched t on t.bill_id = b.bill_id
+    left join ledger l on l.bill_id = b.bill_id
+    left join prepaid p on p.bill_id = b.bill_id
+    where b.account_id = ${accountId} and b.status = 'open'
+      and (b.paid_fen <> coalesce(l.principal, 0) + coalesce(p.paid, 0)
+           or b.paid_fen < 0 or b.paid_fen > greatest(b.amount_fen, 0))
+    union all
+    select 'LATE_FEE_PAID_MISMATCH', 'bill:' || f.bill_id, 'paid ' || f.paid_fen || ' ledger ' || coalesce(l.late_fee, 0)
+    from late_fee f join touched t on t.bill_id = f.bill_id
+    left join ledger l on l.bill_id = f.bill_id
+    where f.account_id = ${accountId} and f.paid_fen <> coalesce(l.late_fee, 0)
+    union all
+    select 'CREDIT_NEGATIVE', 'account:' || ${accountId}::text, x.ledger_account || ' ' || x.fen
+    from (select ledger_account, sum(credit_fen - debit_fen) as fen from ledger_line
+          where account_id = ${accountId} and ledger_account in ('prepayment', 'deposit_held')
+          group by ledger_account) x
+    where x.fen < 0`.execute(trx);
+  return rows.map((r) => ({ code: r.kind as LedgerProblem['code'], ref: r.ref, detail: r.detail }));
+}
+
+/** Refuses the transaction when a posting left the bills it touched, the credit or deposits inconsistent. */
+export async function assertPostingEffects(
+  trx: Db,
+  accountId: number,
+  billIds: readonly number[],
+): Promise<void> {
+  const problems = await postingEffectProblems(trx, accountId, billIds);
+  if (problems.length)
+    throw new Error(
+      `ledger check failed for account ${accountId}: ${problems.map((p) => `${p.code} ${p.ref} ${p.detail}`).join('; ')}`,
+    );
 }
 
 /**

@@ -18,7 +18,7 @@ import type { RequestContext } from '../platform/context.ts';
 import { notFound } from '../platform/errors.ts';
 import { loadSettings } from '../platform/settings.ts';
 import type { Db } from '../readings/repository.ts';
-import { assertAccountLedger, creditFen, depositHeldFen, lockAccount, post } from './ledger.ts';
+import { assertPostingEffects, creditFen, depositHeldFen, lockAccount, post } from './ledger.ts';
 import { issueReceipt } from './receipts.ts';
 
 /**
@@ -138,6 +138,7 @@ export async function applyCredit(
   accountId: number,
   officeId: number,
   paymentId: number | null = null,
+  touched?: Set<number>,
 ): Promise<number> {
   const credit = await creditFen(trx, accountId);
   if (credit <= 0) return 0;
@@ -151,12 +152,13 @@ export async function applyCredit(
   });
   const usedFen = credit - split.creditFen;
   if (usedFen <= 0) return 0;
-  const { postingId } = await post(
+  const { postingId, billIds } = await post(
     trx,
     accountId,
     { kind: 'prepayment_deduction', amountFen: usedFen, allocations: split.allocations },
     { createdBy: ctx.caller?.staffId ?? null, paymentId },
   );
+  for (const id of billIds) touched?.add(id);
   await audit(trx, ctx, {
     entityType: 'ledger_posting',
     entityId: `${accountId}/${postingId}`,
@@ -179,6 +181,17 @@ export async function takePayment(
   accountId: number,
   input: TakePaymentInput,
 ): Promise<{ payment: PaymentView; replay: boolean }> {
+  const posted = await postPayment(trx, ctx, accountId, input);
+  return { payment: await paymentView(trx, accountId, posted.paymentId), replay: posted.replay };
+}
+
+/** takePayment without the view of the payment: for batch posting (bank files), which needs only its number. */
+export async function postPayment(
+  trx: Db,
+  ctx: RequestContext,
+  accountId: number,
+  input: TakePaymentInput,
+): Promise<{ paymentId: number; paymentNo: string; replay: boolean }> {
   const settings = await loadSettings(trx as never);
   const source = input.source ?? 'counter';
   const purpose = input.purpose ?? 'bills';
@@ -193,13 +206,13 @@ export async function takePayment(
   if (input.externalRef !== undefined) {
     const existing = await trx
       .selectFrom('payment')
-      .select('payment_id')
+      .select(['payment_id', 'payment_no'])
       .where('account_id', '=', accountId)
       .where('source', '=', source)
       .where('external_ref', '=', input.externalRef)
       .executeTakeFirst();
     if (existing)
-      return { payment: await paymentView(trx, accountId, Number(existing.payment_id)), replay: true };
+      return { paymentId: Number(existing.payment_id), paymentNo: existing.payment_no, replay: true };
   }
   const staffId = ctx.caller?.staffId ?? null;
   const businessDay = input.businessDay ?? todayInChina();
@@ -209,6 +222,7 @@ export async function takePayment(
   const paymentId = Number(rows[0]!.id);
   let split: PaymentSplit = { allocations: [], creditFen: input.amountFen };
   let postingId: number;
+  const touched = new Set<number>();
   if (purpose === 'bills') {
     const items = await openItems(trx, accountId);
     split = allocatePayment({
@@ -222,6 +236,7 @@ export async function takePayment(
       { kind: 'payment', channel: input.channel, amountFen: input.amountFen, split },
       { paymentId, createdBy: staffId },
     ));
+    for (const a of split.allocations) touched.add(Number(a.billId));
   } else if (purpose === 'deposit') {
     ({ postingId } = await post(
       trx,
@@ -277,7 +292,7 @@ export async function takePayment(
       issuedBy: staffId,
     });
   const creditApplied =
-    purpose === 'deposit' ? 0 : await applyCredit(trx, ctx, accountId, account.officeId, paymentId);
+    purpose === 'deposit' ? 0 : await applyCredit(trx, ctx, accountId, account.officeId, paymentId, touched);
   await audit(trx, ctx, {
     entityType: 'payment',
     entityId: `${accountId}/${paymentId}`,
@@ -295,8 +310,8 @@ export async function takePayment(
       creditAppliedFen: creditApplied,
     },
   });
-  await assertAccountLedger(trx, accountId);
-  return { payment: await paymentView(trx, accountId, paymentId), replay: false };
+  await assertPostingEffects(trx, accountId, [...touched]);
+  return { paymentId, paymentNo: paymentNumber(businessDay, paymentId), replay: false };
 }
 
 /** One payment with its allocations, receipts and any request waiting on it. */
