@@ -72,7 +72,9 @@ describe('the counter', () => {
     await page.waitForURL(`**/payments/counter/${accountId}`);
     await page.getByTestId('open-bills').getByText('E2E-PAY-0001').waitFor();
     // Due: 80 + 3 + 50 = ¥133.00, offered as the amount.
-    await expect.poll(() => page.getByTestId('due-fen').getAttribute('data-fen')).toBe('13300');
+    await expect
+      .poll(() => page.getByTestId('due-fen').getAttribute('data-fen'), { timeout: 20_000 })
+      .toBe('13300');
     await expect.poll(() => page.getByTestId('pay-amount').inputValue()).toBe('133.00');
 
     // A bad amount is refused on its field, nothing posted.
@@ -102,7 +104,9 @@ describe('the counter', () => {
       (await q<{ paid_fen: number }>('select paid_fen from late_fee where account_id = $1', [accountId]))[0],
     ).toEqual({ paid_fen: 300 });
     // What is still due: ¥33.00.
-    await expect.poll(() => page.getByTestId('due-fen').getAttribute('data-fen')).toBe('3300');
+    await expect
+      .poll(() => page.getByTestId('due-fen').getAttribute('data-fen'), { timeout: 20_000 })
+      .toBe('3300');
 
     // The slip: a new tab with the 80 mm PDF naming the bills settled.
     const popup = browser.context.waitForEvent('page');
@@ -147,7 +151,9 @@ describe('the counter', () => {
 
     // Close the day: ¥100.00 cash in the system; ¥99.50 counted needs a reason.
     await page.goto('/payments/close');
-    await expect.poll(() => page.getByTestId('system-cash').getAttribute('data-fen')).toBe('10000');
+    await expect
+      .poll(() => page.getByTestId('system-cash').getAttribute('data-fen'), { timeout: 20_000 })
+      .toBe('10000');
     await page.getByTestId('close-counted').fill('99.50');
     await page.getByTestId('close-handed').fill('99.50');
     await page.getByTestId('close-voucher').fill('JK20261124-001');
@@ -215,16 +221,26 @@ describe('the counter', () => {
     );
     await login(page, 'clerk');
     await page.goto(`/payments/counter/${other}`);
-    await expect.poll(() => page.getByTestId('due-fen').getAttribute('data-fen')).toBe('4560');
+    await expect
+      .poll(() => page.getByTestId('due-fen').getAttribute('data-fen'), { timeout: 20_000 })
+      .toBe('4560');
     const popup = browser.context.waitForEvent('page');
     await page.getByTestId('online-pay').getByRole('button').click();
     const checkout = await popup;
     await checkout.waitForURL(/\/sandbox-gateway\/checkout\//);
     await checkout.getByRole('button', { name: '确认支付' }).click();
     await checkout.waitForLoadState();
+    // The signed callback posts the payment; the counter page sees it on its next poll (every 2 s).
     await expect
-      .poll(() => page.getByTestId('online-pay-status').getAttribute('data-status'), { timeout: 15_000 })
-      .toBe('paid');
+      .poll(
+        async () =>
+          (
+            await q<{ n: number }>(`select count(*)::int as n from payment where account_id = $1`, [other])
+          )[0]!.n,
+        { timeout: 30_000 },
+      )
+      .toBe(1);
+    await page.locator('[data-testid="online-pay-status"][data-status="paid"]').waitFor({ timeout: 30_000 });
     await checkout.close();
     const online = await q(
       `select source, channel, amount_fen::int as amount_fen from payment where account_id = $1`,
@@ -290,13 +306,28 @@ describe('the counter', () => {
   });
 
   test('finance exports a direct-debit file and imports the bank’s result: each debit posted once', async () => {
-    // The first customer (owing again after the reversal) signed a CCB direct-debit mandate.
+    // The first customer (owing again after the reversal) signs a CCB direct-debit mandate at the counter.
     await q(`delete from debit_mandate where account_id = $1`, [accountId]);
-    await q(
-      `insert into debit_mandate (account_id, bank_code, bank_account_no, holder_name, signed_on)
-       values ($1, 'CCB', '6217000000000000999', '何浩', '2026-01-05')`,
-      [accountId],
-    );
+    await login(page, 'clerk');
+    await page.goto(`/customers/${accountId}?tab=payments`);
+    await page.getByTestId('mandate-add').click();
+    await page.getByTestId('mandate-bank').click();
+    await page
+      .locator('.ant-select-dropdown:visible .ant-select-item-option')
+      .filter({ hasText: 'CCB' })
+      .click();
+    await page.getByTestId('mandate-account').fill('6217 0000 0000 0000 999');
+    await page
+      .getByRole('dialog')
+      .getByRole('button', { name: /OK|确\s*定/ })
+      .click();
+    await page.getByTestId('mandates').getByText('6217000000000000999').waitFor();
+    expect(
+      await q('select bank_code, bank_account_no, status from debit_mandate where account_id = $1', [
+        accountId,
+      ]),
+    ).toEqual([{ bank_code: 'CCB', bank_account_no: '6217000000000000999', status: 'active' }]);
+    await logout(page);
     await login(page, 'finance');
     await page.goto('/payments/bank-files');
     await page.getByTestId('bank-select').click();

@@ -27,6 +27,7 @@ import { meteringRoutes } from './metering/routes.ts';
 import { orgRoutes } from './org/routes.ts';
 import { bankRoutes } from './payments/bankRoutes.ts';
 import { gatewayRoutes } from './payments/gatewayRoutes.ts';
+import { mandateRoutes } from './payments/mandates.ts';
 import { paymentRoutes } from './payments/routes.ts';
 import { type RouteRecord, registerAccess } from './platform/access.ts';
 import type { AppDeps } from './platform/context.ts';
@@ -117,6 +118,7 @@ export async function buildApp(
     await billingRoutes(api, deps);
     await paymentRoutes(api, deps);
     await bankRoutes(api, deps);
+    await mandateRoutes(api, deps);
     await gatewayRoutes(api, deps);
   });
 

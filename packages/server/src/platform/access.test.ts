@@ -393,6 +393,7 @@ beforeAll(async () => {
   });
   expect(request.statusCode, request.body).toBe(201);
   ids.requestId = request.json().requestId;
+  ids.mandateId = 1;
   const gatewayOrder = await t.as('clerk')({
     method: 'POST',
     url: `/api/customers/${accountId}/gateway-orders`,

@@ -161,6 +161,7 @@ export const UNSCOPED_PARAMS = new Set([
   'paymentId',
   'receiptId',
   'requestId',
+  'mandateId',
   // Online payment orders are addressed within their account (:accountId).
   'orderId',
   // Tariffs are organisation-wide reference data, keyed by usage type.

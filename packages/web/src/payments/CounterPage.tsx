@@ -329,11 +329,10 @@ export default function CounterPage() {
             }}
           />
           {taken && <Taken payment={taken} />}
-          {position.data.dueFen > 0 && (
-            <Card size="small" title={t('pay.counter.online')}>
-              <OnlinePayButton accountId={position.data.accountId} onPaid={reload} />
-            </Card>
-          )}
+          {/* Always shown: an order in progress must stay on screen once it has paid what was due. */}
+          <Card size="small" title={t('pay.counter.online')}>
+            <OnlinePayButton accountId={position.data.accountId} onPaid={reload} />
+          </Card>
           <CreditAndDeposits position={position.data} onChanged={reload} />
           <Card size="small" title={t('pay.list.title')}>
             <PaymentList

@@ -27,6 +27,7 @@ import { formatDateTime } from '../components/format';
 import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { validated } from '../components/validated';
+import { MandateCard } from './MandateCard';
 import { OnlinePayButton } from './OnlinePayButton';
 import { type AccountPosition, newKey, type OpenBill, type Payment, type ReceiptRef } from './types';
 import { VatInvoiceDialog } from './VatInvoiceDialog';
@@ -479,9 +480,8 @@ export function PaymentsTab({ accountId }: { accountId: number }) {
       {position.data && <PositionCards position={position.data} />}
       {position.data && <OpenBillsTable bills={position.data.openBills} />}
       {position.data && <CreditAndDeposits position={position.data} onChanged={reload} />}
-      {position.data && position.data.dueFen > 0 && can('payment.take') && (
-        <OnlinePayButton accountId={accountId} onPaid={reload} />
-      )}
+      {position.data && <MandateCard accountId={accountId} holderName={position.data.name} />}
+      {position.data && can('payment.take') && <OnlinePayButton accountId={accountId} onPaid={reload} />}
       <Card size="small" title={t('pay.list.title')}>
         <PaymentList accountId={accountId} payments={payments.data?.items ?? []} onChanged={reload} />
       </Card>
