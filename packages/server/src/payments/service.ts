@@ -283,14 +283,6 @@ export async function postPayment(
         payment_id: paymentId,
       })
       .execute();
-  if (source === 'counter')
-    await issueReceipt(trx, {
-      accountId,
-      kind: receiptKindForPayment(purpose),
-      paymentId,
-      amountFen: input.amountFen,
-      issuedBy: staffId,
-    });
   const creditApplied =
     purpose === 'deposit' ? 0 : await applyCredit(trx, ctx, accountId, account.officeId, paymentId, touched);
   await audit(trx, ctx, {
@@ -311,6 +303,16 @@ export async function postPayment(
     },
   });
   await assertPostingEffects(trx, accountId, [...touched]);
+  // The slip's number last: its sequence row stays locked until the transaction commits, and every
+  // counter payment waits for it, so the less that follows it the more payments go through a second.
+  if (source === 'counter')
+    await issueReceipt(trx, {
+      accountId,
+      kind: receiptKindForPayment(purpose),
+      paymentId,
+      amountFen: input.amountFen,
+      issuedBy: staffId,
+    });
   return { paymentId, paymentNo: paymentNumber(businessDay, paymentId), replay: false };
 }
 
