@@ -13,9 +13,9 @@
  * 0. stream (unless --stream-payments 0): counter payments with Idempotency-Keys from
  *    --stream-clients clients while the server is killed --kills times (paymentStream below).
  * 1. crash: starts the real server in a child process and uploads the file to
- *    POST /api/bank-files/imports as admin; when k/(kills+1) of the lines are settled it kills the
- *    server with SIGKILL, starts it again and uploads the same file again (which resumes the
- *    import), --kills times, then lets it finish. Then it uploads the same file once more (a
+ *    POST /api/bank-files/imports as admin (answered 202: settled in the background); when
+ *    k/(kills+1) of the lines are settled it kills the server with SIGKILL, starts it again (which
+ *    resumes the import by itself) and uploads the same file again, --kills times, then lets it finish. Then it uploads the same file once more (a
  *    byte-identical file: answered with its first report) and a copy with another batch number (a
  *    different file with the same bank references: every line already posted), and counts, per bank
  *    reference, the payments posted: `lost` (a debited line of a known customer with no payment) and
@@ -146,6 +146,34 @@ function upload(
     req.on('timeout', () => req.destroy(new Error('upload timed out')));
     req.end(body);
   });
+}
+
+async function fileStatus(database: BenchDatabase, fileName: string): Promise<string | null> {
+  const { rows } = await database.pool.query<{ status: string }>(
+    `select status from bank_file where file_name = $1 and direction = 'import' order by file_id limit 1`,
+    [fileName],
+  );
+  return rows[0]?.status ?? null;
+}
+
+/** Waits until the import of `fileName` is settled, then its report (as an upload that settled before answering). */
+async function settledReport(
+  baseUrl: string,
+  cookie: string,
+  database: BenchDatabase,
+  fileName: string,
+): Promise<{ status: number; body: string }> {
+  const deadline = Date.now() + UPLOAD_TIMEOUT_MS;
+  while ((await fileStatus(database, fileName)) === 'processing') {
+    if (Date.now() > deadline) throw new Error(`the import of ${fileName} did not finish in time`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  const { rows } = await database.pool.query<{ file_id: string }>(
+    `select file_id::text from bank_file where file_name = $1 and direction = 'import' order by file_id limit 1`,
+    [fileName],
+  );
+  const res = await fetch(`${baseUrl}/api/bank-files/${rows[0]!.file_id}`, { headers: { cookie } });
+  return { status: res.ok ? 201 : res.status, body: await res.text() };
 }
 
 async function settled(database: BenchDatabase, fileName: string): Promise<number> {
@@ -338,41 +366,36 @@ async function main(): Promise<void> {
   const killedAt: number[] = [];
   let final: { status: number; body: string } | null = null;
   for (let k = 1; k <= kills + 1 && !final; k += 1) {
-    const pending = upload(proc.baseUrl, cookie, crashName, crashFile.content).then(
-      (r) => r,
-      (error: Error) => ({ status: 0, body: error.message }),
-    );
+    // The upload is answered at once (202: settled in the background; a restarted server resumes it
+    // by itself, and the same file uploaded again continues it).
+    const answer = await upload(proc.baseUrl, cookie, crashName, crashFile.content);
+    if (![200, 201, 202].includes(answer.status))
+      throw new Error(`upload ${k} answered ${answer.status}: ${answer.body}`);
     if (k <= kills) {
       const target = Math.floor((size * k) / (kills + 1));
-      let done = false;
-      void pending.then(() => {
-        done = true;
-      });
       let at = 0;
-      while (!done) {
+      let finished = false;
+      while (!finished && at < target) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         at = await settled(database, crashName);
-        if (at >= target) break;
+        finished = (await fileStatus(database, crashName)) !== 'processing';
       }
-      if (done) {
-        final = await pending;
+      if (finished) {
+        final = await settledReport(proc.baseUrl, cookie, database, crashName);
         log(`the import finished before kill ${k} (${at} lines settled)`);
         break;
       }
       const exited = new Promise((resolve) => proc.child.once('exit', resolve));
       proc.child.kill('SIGKILL');
       await exited;
-      const answer = await pending;
       killedAt.push(at);
-      log(
-        `kill ${k}: SIGKILL at ${at}/${size} lines settled (the upload got: ${answer.status || answer.body})`,
-      );
+      log(`kill ${k}: SIGKILL at ${at}/${size} lines settled`);
       const t0 = performance.now();
       proc = await startServerProcess(database.url, LOG_NAME);
       cookie = await login(proc.baseUrl, 'admin');
       restartSeconds.push(round2((performance.now() - t0) / 1000));
     } else {
-      final = await pending;
+      final = await settledReport(proc.baseUrl, cookie, database, crashName);
     }
   }
   const crashSeconds = (performance.now() - crashStarted) / 1000;
@@ -443,7 +466,8 @@ async function main(): Promise<void> {
     const cleanFile = resultFile(cs, size, `N${runTag}`.slice(0, 10), `N${runTag}`, rnd);
     const cpu0 = proc.child.pid ? processCpuMs(proc.child.pid) : null;
     const t0 = performance.now();
-    const res = await upload(proc.baseUrl, cookie, `clean-${runTag}.csv`, cleanFile.content);
+    let res = await upload(proc.baseUrl, cookie, `clean-${runTag}.csv`, cleanFile.content);
+    if (res.status === 202) res = await settledReport(proc.baseUrl, cookie, database, `clean-${runTag}.csv`);
     const seconds = (performance.now() - t0) / 1000;
     const cpu1 = proc.child.pid ? processCpuMs(proc.child.pid) : null;
     if (res.status !== 201) throw new Error(`clean import answered ${res.status}: ${res.body}`);

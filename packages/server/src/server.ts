@@ -4,6 +4,7 @@ import { startPrepaidTimer } from './billing/prepaid.ts';
 import { ensureCalendar } from './calendar/ensure.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
+import { resumeBankImports } from './payments/bankFiles.ts';
 import { seedDemoMandates } from './seed/bankDebit.ts';
 import { seedDemoBillRun } from './seed/billing.ts';
 import { seedDemoBooks } from './seed/books.ts';
@@ -51,6 +52,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
   await importRunner.resume();
   // Bill runs too; a run whose process died moments ago is adopted once its heartbeat is stale.
   await billRunner.resume({ everyMs: BILL_RUN_ADOPT_EVERY_MS });
+  // Bank result files a stopped server left half-settled continue in the background.
+  await resumeBankImports(database.db);
   // Late fees once a day (billing/lateFees.ts): today's run unless it is done, checked every 10 minutes.
   const lateFees = new LateFeeScheduler(database.db, log);
   // On first start, once the demo's bills are made (its day's run would otherwise find none).

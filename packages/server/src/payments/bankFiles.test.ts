@@ -12,6 +12,7 @@ import { systemContext } from '../billing/prepaid.ts';
 import { seedDemoMandates } from '../seed/bankDebit.ts';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
 import { multipart } from '../testing/multipart.ts';
+import { bankImportsIdle, importResultFile, resumeBankImports } from './bankFiles.ts';
 import { accountLedgerProblems } from './ledger.ts';
 import { takePayment } from './service.ts';
 
@@ -33,6 +34,8 @@ let t: TestApp;
 let officeA: number;
 /** a1–a6 in office 0101, b1 in another office. */
 let a: Cust[];
+/** Two more customers of office A, for the background import. */
+let extra: Cust[];
 let b1: Cust;
 let billSeq = 0;
 const PERIOD = '2026-10';
@@ -169,6 +172,10 @@ beforeAll(async () => {
     await sql`update customer set office_id = ${other} where account_id = ${b1.account_id}`.execute(t.db);
     b1 = { ...b1, office_id: other };
   }
+  extra = (await customersOf(officeA))
+    .filter((c) => !a.some((x) => x.account_id === c.account_id) && c.account_id !== b1.account_id)
+    .slice(0, 2);
+
   expect(a).toHaveLength(6);
   await insertBill(a[0]!, 10_000);
   await insertBill(a[1]!, 6_000);
@@ -457,6 +464,44 @@ describe('import', () => {
     expect(await paymentsOf(a[5]!)).toEqual([
       { amount_fen: 7_500, channel: 'direct_debit', source: 'bank_file', external_ref: 'ICBC:ICBC-R-2' },
     ]);
+  });
+
+  it('settles a large file in the background, and a server that starts again resumes what a crash left', async () => {
+    await insertBill(extra[0]!, 3_000);
+    await insertBill(extra[1]!, 4_000);
+    const content = resultFile(CCB, 'CCB', '2611240009', [
+      resultRow(extra[0]!, 3_000, 'CCB-BG-1', '00'),
+      resultRow(extra[1]!, 4_000, 'CCB-BG-2', '00'),
+    ]);
+    // Larger than the synchronous limit (0 here): answered at once, still processing.
+    const first = await importResultFile(t.db, systemContext('bg-test'), 'CCB', 'background.csv', content, {
+      syncLines: 0,
+    });
+    expect(first.report.status).toBe('processing');
+    await bankImportsIdle();
+    const done = await t.as('finance')({ method: 'GET', url: `/api/bank-files/${first.report.fileId}` });
+    expect(done.json()).toMatchObject({ status: 'done', counts: { posted: 2, pending: 0 } });
+    expect(await paymentsOf(extra[0]!)).toHaveLength(1);
+
+    // A crash mid-way: the file is left processing with a line not yet decided (its payment stands).
+    await t.db
+      .updateTable('bank_file')
+      .set({ status: 'processing', finished_at: null })
+      .where('file_id', '=', first.report.fileId)
+      .execute();
+    await t.db
+      .updateTable('bank_file_row')
+      .set({ outcome: null, payment_id: null, processed_at: null })
+      .where('file_id', '=', first.report.fileId)
+      .where('bank_txn_ref', '=', 'CCB-BG-2')
+      .execute();
+    expect(await resumeBankImports(t.db)).toEqual([first.report.fileId]);
+    await bankImportsIdle();
+    const resumed = await t.as('finance')({ method: 'GET', url: `/api/bank-files/${first.report.fileId}` });
+    expect(resumed.json()).toMatchObject({ status: 'done', counts: { posted: 1, duplicate: 1, pending: 0 } });
+    // Nothing posted twice.
+    expect(await paymentsOf(extra[1]!)).toHaveLength(1);
+    expect(await accountLedgerProblems(t.db, extra[1]!.account_id)).toEqual([]);
   });
 
   it('leaves every ledger balanced and lists the files', async () => {

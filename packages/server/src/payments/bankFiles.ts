@@ -33,6 +33,10 @@ import { postPayment } from './service.ts';
 const POST_CHUNK = 500;
 /** Debited lines posted in one transaction (each behind a savepoint); their customers stay locked until it commits. */
 const LINES_PER_TRANSACTION = 100;
+/** Transactions posting one file's lines side by side (the machine's PostgreSQL has cores to spare). */
+const POSTING_WORKERS = 2;
+/** Files up to this many lines are settled before the upload is answered; larger ones in the background. */
+export const SYNC_IMPORT_LINES = 5_000;
 /** Problems kept in a report, at most (the counts are always complete). */
 const MAX_REPORT_PROBLEMS = 5_000;
 
@@ -368,6 +372,7 @@ export async function importResultFile(
   bankCode: string,
   fileName: string,
   content: Buffer,
+  opts: { syncLines?: number } = {},
 ): Promise<ImportOutcome> {
   const bank = await loadBank(db, bankCode);
   const sha256 = createHash('sha256').update(content).digest('hex');
@@ -452,10 +457,66 @@ export async function importResultFile(
       });
       return id;
     });
-    if (fileId === 0) return importResultFile(db, ctx, bankCode, fileName, content);
+    if (fileId === 0) return importResultFile(db, ctx, bankCode, fileName, content, opts);
   }
-  if (!parsed.fileError) await processRows(db, ctx, bank, fileId);
+  if (!parsed.fileError) {
+    // A small file is settled before the answer; a large one in the background (the page follows
+    // its report), so no upload waits minutes for its answer.
+    if (parsed.rows.length <= (opts.syncLines ?? SYNC_IMPORT_LINES)) await processRows(db, ctx, bank, fileId);
+    else settleInBackground(db, ctx, bank, fileId);
+  }
   return { duplicate: false, report: await bankFileReport(db, fileId) };
+}
+
+/** Files this process is settling now, so a second upload of one does not start it twice here. */
+const settling = new Map<number, Promise<void>>();
+
+function settleInBackground(db: Kysely<DB>, ctx: RequestContext, bank: Bank, fileId: number): void {
+  if (settling.has(fileId)) return;
+  const background: RequestContext = {
+    ...ctx,
+    audited: 0,
+    requestId: `${ctx.requestId}:bank-file-${fileId}`,
+  };
+  const run = processRows(db, background, bank, fileId)
+    .catch((error: unknown) => {
+      console.error(
+        `[meterline] bank file ${fileId}: settling stopped (it resumes on the next start)`,
+        error,
+      );
+    })
+    .finally(() => settling.delete(fileId));
+  settling.set(fileId, run);
+}
+
+/**
+ * Imports left half-settled by a stopped server are settled again in the background when it starts
+ * (a line is decided once, so nothing is posted twice). Returns the files resumed.
+ */
+export async function resumeBankImports(db: Kysely<DB>): Promise<number[]> {
+  const files = await db
+    .selectFrom('bank_file')
+    .select(['file_id', 'bank_code'])
+    .where('direction', '=', 'import')
+    .where('status', '=', 'processing')
+    .orderBy('file_id')
+    .execute();
+  for (const f of files) {
+    const ctx: RequestContext = {
+      caller: null,
+      lang: 'zh-CN',
+      requestId: `resume:bank-file-${f.file_id}`,
+      ip: '',
+      audited: 0,
+    };
+    settleInBackground(db, ctx, await loadBank(db, f.bank_code), Number(f.file_id));
+  }
+  return files.map((f) => Number(f.file_id));
+}
+
+/** Waits for the files this process is settling (tests, and a clean shutdown). */
+export async function bankImportsIdle(): Promise<void> {
+  while (settling.size) await Promise.all([...settling.values()]);
 }
 
 /**
@@ -488,12 +549,46 @@ async function processRows(db: Kysely<DB>, ctx: RequestContext, bank: Bank, file
       where r.file_id = ${fileId} and r.outcome is null and c.account_id = r.account_id
         and not (c.office_id = any(${[...scope]}::bigint[]))`.execute(db);
 
+  // POSTING_WORKERS transactions at once, each over its own share of the customers (account_id
+  // modulo the workers): they never wait for each other's customer locks, so they cannot deadlock.
+  await Promise.all(
+    Array.from({ length: POSTING_WORKERS }, (_, worker) => postDebitedLines(db, ctx, bank, fileId, worker)),
+  );
+
+  await db.transaction().execute(async (trx) => {
+    const finished = await trx
+      .updateTable('bank_file')
+      .set({ status: 'done', finished_at: new Date() })
+      .where('file_id', '=', fileId)
+      .where('status', '=', 'processing')
+      .returning('file_id')
+      .executeTakeFirst();
+    if (!finished) return;
+    const counts = await outcomeCounts(trx, fileId);
+    await audit(trx, ctx, {
+      entityType: 'bank_file',
+      entityId: fileId,
+      action: 'bank_import_done',
+      after: counts,
+    });
+  });
+}
+
+/** One posting worker: the file's debited lines of the customers with account_id ≡ worker (mod POSTING_WORKERS). */
+async function postDebitedLines(
+  db: Kysely<DB>,
+  ctx: RequestContext,
+  bank: Bank,
+  fileId: number,
+  worker: number,
+): Promise<void> {
   for (let round = 0; round <= MAX_BANK_FILE_LINES / LINES_PER_TRANSACTION; round += 1) {
     const pending = await db
       .selectFrom('bank_file_row')
       .select(['line_no', 'account_id', 'amount_fen', 'bank_txn_ref'])
       .where('file_id', '=', fileId)
       .where('outcome', 'is', null)
+      .where(sql<number>`mod(account_id, ${POSTING_WORKERS})`, '=', worker)
       .orderBy('line_no')
       .limit(LINES_PER_TRANSACTION)
       .execute();
@@ -546,24 +641,6 @@ async function processRows(db: Kysely<DB>, ctx: RequestContext, bank: Bank, file
       }
     });
   }
-
-  await db.transaction().execute(async (trx) => {
-    const finished = await trx
-      .updateTable('bank_file')
-      .set({ status: 'done', finished_at: new Date() })
-      .where('file_id', '=', fileId)
-      .where('status', '=', 'processing')
-      .returning('file_id')
-      .executeTakeFirst();
-    if (!finished) return;
-    const counts = await outcomeCounts(trx, fileId);
-    await audit(trx, ctx, {
-      entityType: 'bank_file',
-      entityId: fileId,
-      action: 'bank_import_done',
-      after: counts,
-    });
-  });
 }
 
 async function outcomeCounts(db: Db, fileId: number) {

@@ -157,7 +157,8 @@ export async function bankRoutes(app: FastifyInstance, { db }: AppDeps): Promise
       const fileName = path.basename(part.filename || 'result.txt').slice(0, 200);
       const { report, duplicate } = await importResultFile(db, request.ctx, bank.code, fileName, content);
       if (duplicate) request.ctx.replay = true;
-      reply.status(duplicate ? 200 : 201);
+      // 202: a large file is still being settled in the background; its report follows at GET /api/bank-files/{id}.
+      reply.status(duplicate ? 200 : report.status === 'processing' ? 202 : 201);
       return report;
     },
   );

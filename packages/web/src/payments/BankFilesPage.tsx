@@ -16,7 +16,7 @@ import {
   Typography,
   Upload,
 } from 'antd';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, withQuery } from '../api';
 import { useMe } from '../auth/AuthContext';
@@ -88,6 +88,9 @@ interface FileItem {
   createdAt: string;
   createdBy: string | null;
 }
+
+/** How often a report still being settled is fetched again. */
+const REPORT_POLL_MS = 2_000;
 
 const OUTCOME_COLORS: Record<string, string> = {
   posted: 'green',
@@ -174,6 +177,23 @@ export default function BankFilesPage() {
       setExporting(false);
     }
   };
+
+  // A large file is settled in the background: its report is fetched again until it is done.
+  const processingId = report?.status === 'processing' ? report.fileId : null;
+  useEffect(() => {
+    if (processingId === null) return;
+    const timer = setInterval(() => {
+      api<Report>(`/api/bank-files/${processingId}`)
+        .then((r) => {
+          setReport(r);
+          if (r.status !== 'processing') files.reload();
+        })
+        .catch(() => {
+          // The next tick tries again; a real failure shows in the report once it ends.
+        });
+    }, REPORT_POLL_MS);
+    return () => clearInterval(timer);
+  }, [processingId, files.reload]);
 
   const upload = async (file: File) => {
     if (!bankCode) return;
