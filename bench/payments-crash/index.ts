@@ -420,6 +420,8 @@ async function main(): Promise<void> {
     .toString('utf8')
     .replace(/^H,CCB,(\d+),[^\r\n]*/, `H,CCB,$1,R${runTag}`.slice(0, 30));
   const copy = await upload(proc.baseUrl, cookie, `again-${crashName}`, Buffer.from(copyText, 'utf8'));
+  // A large copy is settled in the background: count what it posted once it is done.
+  if (copy.status === 202) await settledReport(proc.baseUrl, cookie, database, `again-${crashName}`);
   const postedAfter = Number(
     (
       await database.pool.query<{ n: string }>(

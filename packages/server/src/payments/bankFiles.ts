@@ -35,6 +35,8 @@ const POST_CHUNK = 500;
 const LINES_PER_TRANSACTION = 100;
 /** Transactions posting one file's lines side by side (the machine's PostgreSQL has cores to spare). */
 const POSTING_WORKERS = 2;
+/** PostgreSQL errors that say "try again": deadlock, serialisation failure, lock not available. */
+const TRANSIENT_PG_CODES = new Set(['40P01', '40001', '55P03']);
 /** Files up to this many lines are settled before the upload is answered; larger ones in the background. */
 export const SYNC_IMPORT_LINES = 5_000;
 /** Problems kept in a report, at most (the counts are always complete). */
@@ -593,6 +595,9 @@ async function postDebitedLines(
       .limit(LINES_PER_TRANSACTION)
       .execute();
     if (pending.length === 0) break;
+    // Customers locked in ascending order in every transaction (another file's import, a counter
+    // payment locking one customer): no cycle of waits, so no deadlock.
+    pending.sort((x, y) => Number(x.account_id) - Number(y.account_id));
     // One transaction per chunk of lines, each line behind a savepoint: a line that cannot be
     // posted is rolled back alone and reported, the others stand; a crash loses the chunk in flight
     // only, and the next run posts it (outcome is still null), so nothing is lost or doubled.
@@ -623,6 +628,9 @@ async function postDebitedLines(
           await sql`release savepoint bank_line`.execute(trx);
         } catch (error) {
           await sql`rollback to savepoint bank_line`.execute(trx);
+          // A lock timeout, deadlock or serialisation failure is the moment's, not the line's: the
+          // line stays undecided and is taken again in a later round.
+          if (TRANSIENT_PG_CODES.has((error as { code?: string }).code ?? '')) continue;
           // One line that cannot be posted (the customer closed, a limit) is reported, the rest go on.
           const message =
             error instanceof DomainError
