@@ -1,4 +1,4 @@
-import { DomainError, PREPAID_LOAD_CHANNELS } from '@meterline/domain';
+import { PREPAID_LOAD_CHANNELS } from '@meterline/domain';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Transaction } from 'kysely';
@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { DB } from '../db/schema.ts';
 import type { AppDeps } from '../platform/context.ts';
 import { requireCaller } from '../platform/context.ts';
-import { idempotent } from '../platform/idempotency.ts';
+import { idempotencyKeyRequired, idempotent } from '../platform/idempotency.ts';
 import { id, text } from '../platform/zod.ts';
 import { deductPrepaid, loadPrepaid, prepaidStatement, prepaidSummary } from './prepaid.ts';
 
@@ -14,21 +14,10 @@ const tags = ['prepaid'];
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/);
 
 const keyRequired = () =>
-  new DomainError(
-    'VALIDATION',
-    {},
-    { 'zh-CN': '提交的内容有误，请检查标出的字段', en: 'Some fields are not valid; see the marked fields' },
-    [
-      {
-        path: 'Idempotency-Key',
-        code: 'REQUIRED',
-        messages: {
-          'zh-CN': '充值须带 Idempotency-Key，以免重试时重复充值',
-          en: 'A load needs an Idempotency-Key, so that a retry cannot load twice',
-        },
-      },
-    ],
-  );
+  idempotencyKeyRequired({
+    'zh-CN': '充值须带 Idempotency-Key，以免重试时重复充值',
+    en: 'A load needs an Idempotency-Key, so that a retry cannot load twice',
+  });
 
 /** Prepaid IC-card accounts: loads, the statement, the deduction job and finance's summary. */
 export async function prepaidRoutes(app: FastifyInstance, { db }: AppDeps): Promise<void> {

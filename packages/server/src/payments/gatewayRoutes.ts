@@ -8,7 +8,7 @@ import type { GatewayCallbackOutcome, GatewayChannel } from '../db/schemaGateway
 import { audit } from '../platform/audit.ts';
 import type { AppDeps, RequestContext } from '../platform/context.ts';
 import { notFound } from '../platform/errors.ts';
-import { idempotent } from '../platform/idempotency.ts';
+import { idempotencyKeyRequired, idempotent } from '../platform/idempotency.ts';
 import { id } from '../platform/zod.ts';
 import type { Db } from '../readings/repository.ts';
 import { type CallbackHeaders, gatewayFromConfig, type PaymentGateway } from './gateways/gateway.ts';
@@ -30,21 +30,10 @@ const MAX_CALLBACK_BYTES = 64 * 1024;
 const GATEWAY_CHANNELS = ['online', 'wechat', 'alipay'] as const;
 
 const keyRequired = () =>
-  new DomainError(
-    'VALIDATION',
-    {},
-    { 'zh-CN': '提交的内容有误，请检查标出的字段', en: 'Some fields are not valid; see the marked fields' },
-    [
-      {
-        path: 'Idempotency-Key',
-        code: 'REQUIRED',
-        messages: {
-          'zh-CN': '发起网上支付须带 Idempotency-Key，以免重试时重复下单',
-          en: 'An online payment order needs an Idempotency-Key, so that a retry cannot open it twice',
-        },
-      },
-    ],
-  );
+  idempotencyKeyRequired({
+    'zh-CN': '发起网上支付须带 Idempotency-Key，以免重试时重复下单',
+    en: 'An online payment order needs an Idempotency-Key, so that a retry cannot open it twice',
+  });
 
 const nothingOwed = () =>
   new DomainError(

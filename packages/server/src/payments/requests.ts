@@ -11,7 +11,7 @@ import { yuanText } from '../billing/engine.ts';
 import type { PaymentRequestKind } from '../db/schemaPayments.ts';
 import { audit } from '../platform/audit.ts';
 import { type Caller, type RequestContext, requireCaller } from '../platform/context.ts';
-import { fieldError, notFound } from '../platform/errors.ts';
+import { fieldError, fieldErrors, notFound } from '../platform/errors.ts';
 import { loadSettings } from '../platform/settings.ts';
 import type { Db } from '../readings/repository.ts';
 import { officeCondition } from '../readings/service.ts';
@@ -215,14 +215,10 @@ export async function createRequest(
   return requestView(trx, accountId, Number(row.request_id));
 }
 
+/** A field error whose message quotes data: `{yuan}` in both languages. */
 function fieldErrorWith(path: string, code: string, zh: string, en: string, data: Record<string, unknown>) {
-  const fill = (s: string) => s.replace(/\{(\w+)\}/g, (_, k) => String(data[k] ?? ''));
-  return new DomainError(
-    'VALIDATION',
-    data,
-    { 'zh-CN': '提交的内容有误，请检查标出的字段', en: 'Some fields are not valid; see the marked fields' },
-    [{ path, code, messages: { 'zh-CN': fill(zh), en: fill(en) } }],
-  );
+  const fill = (text: string) => text.replace(/\{(\w+)\}/g, (_, k) => String(data[k] ?? ''));
+  return fieldErrors([{ path, code, messages: { 'zh-CN': fill(zh), en: fill(en) } }], data);
 }
 
 async function depositRefusal(

@@ -1,11 +1,11 @@
-import { DEPOSIT_KINDS, DomainError, PAYMENT_CHANNELS } from '@meterline/domain';
+import { DEPOSIT_KINDS, PAYMENT_CHANNELS } from '@meterline/domain';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
 import type { DB } from '../db/schema.ts';
 import { type AppDeps, requireCaller } from '../platform/context.ts';
-import { idempotent } from '../platform/idempotency.ts';
+import { idempotencyKeyRequired, idempotent } from '../platform/idempotency.ts';
 import { creditCode, id, isoDate, requiredText, text } from '../platform/zod.ts';
 import { closeDay, closePreview, collectionReport, listCloses } from './cashierClose.ts';
 import { accountLedgerProblems } from './ledger.ts';
@@ -17,21 +17,10 @@ import { decideVatInvoice, listVatRequests, requestVatInvoice } from './vatInvoi
 const tags = ['payments'];
 
 const keyRequired = () =>
-  new DomainError(
-    'VALIDATION',
-    {},
-    { 'zh-CN': '提交的内容有误，请检查标出的字段', en: 'Some fields are not valid; see the marked fields' },
-    [
-      {
-        path: 'Idempotency-Key',
-        code: 'REQUIRED',
-        messages: {
-          'zh-CN': '收费须带 Idempotency-Key，以免重试时重复收费',
-          en: 'A payment needs an Idempotency-Key, so that a retry cannot charge twice',
-        },
-      },
-    ],
-  );
+  idempotencyKeyRequired({
+    'zh-CN': '收费须带 Idempotency-Key，以免重试时重复收费',
+    en: 'A payment needs an Idempotency-Key, so that a retry cannot charge twice',
+  });
 
 /** Payments at the counter, receipts, reversals and refunds, deposits, the cashier's close and the daily report. */
 export async function paymentRoutes(app: FastifyInstance, { db }: AppDeps): Promise<void> {

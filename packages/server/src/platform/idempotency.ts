@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
-import { DomainError } from '@meterline/domain';
+import { type Bilingual, DomainError } from '@meterline/domain';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { requireCaller } from './context.ts';
+import { fieldErrors } from './errors.ts';
 
 const KEY_PATTERN = /^[\w.:-]{8,100}$/;
+
+/** The refusal of a write that must carry an Idempotency-Key: a field error on the header, saying why. */
+export const idempotencyKeyRequired = (why: Bilingual) =>
+  fieldErrors([{ path: 'Idempotency-Key', code: 'REQUIRED', messages: why }]);
 
 const keyReused = () =>
   new DomainError(
