@@ -19,3 +19,4 @@ export * from './platform/dates.ts';
 export * from './platform/errors.ts';
 export * from './platform/messages.ts';
 export * from './platform/settings.ts';
+// collections (issue 6): each part exports its rules below this line.

@@ -120,6 +120,7 @@ export async function buildApp(
     await bankRoutes(api, deps);
     await mandateRoutes(api, deps);
     await gatewayRoutes(api, deps);
+    // collections (issue 6): each part registers its routes below this line.
   });
 
   app.get('/api/health', { config: { public: true }, schema: { hide: true } }, async () => ({ ok: true }));

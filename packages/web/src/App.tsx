@@ -95,6 +95,7 @@ export default function App() {
               <Route path="payments/report" element={<CollectionReportPage />} />
               <Route path="payments/vat" element={<VatInvoicesPage />} />
               <Route path="payments/bank-files" element={<BankFilesPage />} />
+              {/* collections (issue 6): each part adds its routes below this line */}
               <Route path="admin/staff" element={<StaffPage />} />
               <Route path="admin/roles" element={<RolesPage />} />
               <Route path="admin/offices" element={<OfficesPage />} />

@@ -272,6 +272,15 @@ export default function AppLayout() {
       ],
     },
     {
+      key: 'collections',
+      icon: <AlertOutlined />,
+      label: t('menu.collections'),
+      anyOf: ['collection.view', 'collection.manage', 'collection.approve', 'collection.policy'],
+      children: [
+        // collections (issue 6): each part adds its menu entries below this line.
+      ],
+    },
+    {
       key: 'admin',
       icon: <SettingOutlined />,
       label: t('menu.admin'),

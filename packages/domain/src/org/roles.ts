@@ -29,6 +29,12 @@ export const PERMISSIONS = [
   'payment.take',
   'payment.approve',
   'payment.finance',
+  'collection.view',
+  'collection.field',
+  'collection.dispute',
+  'collection.manage',
+  'collection.approve',
+  'collection.policy',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -84,6 +90,30 @@ export const PERMISSION_LABELS: Record<Permission, Bilingual> = {
     'zh-CN': '银行代扣文件、网上支付对账、收费报表、增值税发票',
     en: 'Bank debit files, online payments, collection reports, VAT invoices',
   },
+  'collection.view': {
+    'zh-CN': '查看欠费账龄、催缴进度和回收率',
+    en: 'View arrears ageing, dunning progress and collection rates',
+  },
+  'collection.field': {
+    'zh-CN': '外勤催缴：下载催缴任务、上传走访记录',
+    en: 'Field collection: download collection tasks, upload visits',
+  },
+  'collection.dispute': {
+    'zh-CN': '登记水费异议和还欠协议申请',
+    en: 'Record billing disputes and installment-agreement requests',
+  },
+  'collection.manage': {
+    'zh-CN': '管理催缴任务、审核异议、催缴函、停水申请和复水工单',
+    en: 'Manage collection tasks, review disputes, letters, shut-off requests and restore orders',
+  },
+  'collection.approve': {
+    'zh-CN': '审批停水和还欠协议',
+    en: 'Approve shut-offs and installment agreements',
+  },
+  'collection.policy': {
+    'zh-CN': '维护催缴策略、短信模板和短信网关',
+    en: 'Maintain the dunning policy, message templates and the SMS gateway',
+  },
 };
 
 export interface RoleDefinition {
@@ -110,19 +140,21 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
       'reading.correct',
       'billing.adjust',
       'payment.take',
+      'collection.view',
+      'collection.dispute',
     ],
   },
   {
     code: 'reader',
     name: { 'zh-CN': '抄催员', en: 'Meter reader–collector' },
     orgWide: false,
-    permissions: [...READ, 'reading.field'],
+    permissions: [...READ, 'reading.field', 'collection.field'],
   },
   {
     code: 'collector',
     name: { 'zh-CN': '专职催款员', en: 'Dedicated collector' },
     orgWide: false,
-    permissions: [...READ],
+    permissions: [...READ, 'collection.view', 'collection.field'],
   },
   {
     code: 'office_manager',
@@ -146,6 +178,9 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
       'billing.approve',
       'payment.take',
       'payment.approve',
+      'collection.view',
+      'collection.dispute',
+      'collection.manage',
     ],
   },
   {
@@ -164,19 +199,21 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
       'reading.correct',
       'billing.approve',
       'payment.approve',
+      'collection.view',
+      'collection.approve',
     ],
   },
   {
     code: 'analyst',
     name: { 'zh-CN': '数据分析员', en: 'Data analyst' },
     orgWide: true,
-    permissions: [...READ, 'reading.review', 'reading.correct'],
+    permissions: [...READ, 'reading.review', 'reading.correct', 'collection.view'],
   },
   {
     code: 'inspector',
     name: { 'zh-CN': '稽查员', en: 'Inspector' },
     orgWide: false,
-    permissions: [...READ, 'customer.seal', 'blacklist.write', 'document.write'],
+    permissions: [...READ, 'customer.seal', 'blacklist.write', 'document.write', 'collection.view'],
   },
   {
     code: 'designer',
@@ -188,7 +225,14 @@ export const DEFAULT_ROLES: RoleDefinition[] = [
     code: 'finance',
     name: { 'zh-CN': '财务', en: 'Finance' },
     orgWide: true,
-    permissions: [...READ, 'tariff.admin', 'billing.run', 'payment.approve', 'payment.finance'],
+    permissions: [
+      ...READ,
+      'tariff.admin',
+      'billing.run',
+      'payment.approve',
+      'payment.finance',
+      'collection.view',
+    ],
   },
   {
     code: 'grid_manager',

@@ -70,6 +70,7 @@ export const DEFAULT_SETTINGS = {
   'deposit.developerMonths': 3,
   /** One-household-one-meter customers pay a deposit of this many months' charges (DOMAIN.md §2). */
   'deposit.householdMonths': 1,
+  // Collections (DOMAIN.md §6, issue 6): each part adds its settings below, in its own block.
 } as const;
 
 export type SettingKey = keyof typeof DEFAULT_SETTINGS;

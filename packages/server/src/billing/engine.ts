@@ -202,6 +202,10 @@ export interface SmsRow {
   body: string;
   dedupe_key: string;
   not_before: string;
+  /** The bill the notice is about; the notice is the dunning policy's day +1 step. */
+  bill_id: number;
+  /** Not sent to a customer who paid before it went out. */
+  stop_if_paid: boolean;
 }
 
 export interface PricedBill {
@@ -496,6 +500,8 @@ export function finishBills(
           }),
           dedupe_key: `bill:${billId}`,
           not_before: noticeTime(c.read_day),
+          bill_id: billId,
+          stop_if_paid: true,
         }
       : null;
     return { bill: row, lines, sms, officeId: c.office_id };

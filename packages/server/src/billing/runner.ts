@@ -198,6 +198,8 @@ const SMS_COPY_COLUMNS = [
   'body',
   'dedupe_key',
   'not_before',
+  'bill_id',
+  'stop_if_paid',
 ] as const;
 
 /** A text value for COPY (text format): \N for null, backslash, tab and line breaks escaped. */
@@ -231,7 +233,7 @@ export function copyText(priced: readonly PricedBill[]): CopyText {
       );
     if (m)
       sms.push(
-        `${m.account_id}\t${m.channel}\t${t(m.recipient)}\t${t(m.template)}\t${t(m.body)}\t${t(m.dedupe_key)}\t${m.not_before}\n`,
+        `${m.account_id}\t${m.channel}\t${t(m.recipient)}\t${t(m.template)}\t${t(m.body)}\t${t(m.dedupe_key)}\t${m.not_before}\t${m.bill_id}\t${m.stop_if_paid}\n`,
       );
   }
   return { bills: bills.join(''), lines: lines.join(''), sms: sms.join('') };

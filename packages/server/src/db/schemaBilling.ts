@@ -137,6 +137,12 @@ export interface OutboxMessageTable {
   last_error: Defaulted<string>;
   created_at: Timestamp;
   sent_at: Date | null;
+  /** The bill a notice or dunning message is about (0015_collections_outbox). */
+  bill_id: Defaulted<number | null>;
+  /** Cancelled, never sent, once the bill is paid. */
+  stop_if_paid: Defaulted<boolean>;
+  /** 'notice' (bill notice), 'dunning', 'letter', … */
+  purpose: Defaulted<string>;
 }
 
 export interface BillingTables {

@@ -12,6 +12,7 @@ import {
 } from '@meterline/domain';
 import { sql } from 'kysely';
 import { yuanText } from '../billing/engine.ts';
+import { afterAccountPaid } from '../collections/afterPayment.ts';
 import type { PaymentPurpose, PaymentSource } from '../db/schemaPayments.ts';
 import { audit } from '../platform/audit.ts';
 import type { RequestContext } from '../platform/context.ts';
@@ -303,6 +304,7 @@ export async function postPayment(
     },
   });
   await assertPostingEffects(trx, accountId, [...touched]);
+  await afterAccountPaid(trx, ctx, accountId, account.officeId, [...touched]);
   // The slip's number last: its sequence row stays locked until the transaction commits, and every
   // counter payment waits for it, so the less that follows it the more payments go through a second.
   if (source === 'counter')
