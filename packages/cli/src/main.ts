@@ -3,6 +3,7 @@ import { billRunCommand, UsageError } from '@meterline/server/billing/cli';
 import { lateFeesCommand } from '@meterline/server/billing/lateFees';
 import { prepaidDeductCommand } from '@meterline/server/billing/prepaid';
 import { ensureCalendar } from '@meterline/server/calendar/ensure';
+import { dunningCommand } from '@meterline/server/collections/dunning';
 import { loadConfig } from '@meterline/server/config';
 import { openDatabase } from '@meterline/server/db/database';
 import { seedDemoBooks } from '@meterline/server/seed/books';
@@ -28,6 +29,9 @@ Commands:
                             bill; --resume RUN continues a run that stopped
   late-fees [--as-of DATE]  compute the late fees (滞纳金) of overdue bills as of DATE (default
                             today); the server also does this once a day
+  dunning [--as-of DATE] [--from DATE]
+                            the daily dunning run (催缴) of DATE (default today), or of every day
+                            from --from to DATE in order; the server also does this once a day
   prepaid-deduct [--office CODE] [--up-to YYYY-MM]
                             deduct the open bills of IC-card meters (periods up to YYYY-MM, default
                             this month) from the prepaid accounts; idempotent
@@ -160,6 +164,23 @@ async function main(argv: string[]): Promise<number> {
           {
             write: (text) => process.stdout.write(text),
           },
+        );
+      } finally {
+        await database.close();
+      }
+    }
+    case 'dunning': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { 'as-of': { type: 'string' }, from: { type: 'string' } },
+      });
+      const database = await openDatabase(loadConfig(), { log });
+      try {
+        await ensureReferenceData(database.db);
+        return await dunningCommand(
+          database.db,
+          { asOf: values['as-of'], from: values.from },
+          { write: (text) => process.stdout.write(text) },
         );
       } finally {
         await database.close();

@@ -1,5 +1,17 @@
 export * from './billing/index.ts';
 export * from './calendar/workingDays.ts';
+// collections (issue 6): each part exports its rules below this line.
+export * from './collections/ageing.ts';
+export * from './collections/disputes.ts';
+export * from './collections/dunning.ts';
+export * from './collections/escalation.ts';
+export * from './collections/fieldTasks.ts';
+export * from './collections/installments.ts';
+export * from './collections/outbox.ts';
+export * from './collections/results.ts';
+export * from './collections/shutoff.ts';
+export * from './collections/templates.ts';
+export * from './collections/visits.ts';
 export * from './customers/address.ts';
 export * from './customers/creditCode.ts';
 export * from './customers/idCard.ts';
@@ -19,4 +31,3 @@ export * from './platform/dates.ts';
 export * from './platform/errors.ts';
 export * from './platform/messages.ts';
 export * from './platform/settings.ts';
-// collections (issue 6): each part exports its rules below this line.

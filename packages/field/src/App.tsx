@@ -4,6 +4,9 @@ import { useTranslation } from 'react-i18next';
 import { useAuth } from './auth/AuthContext';
 import LoginPage from './auth/LoginPage';
 import MePage from './auth/MePage';
+import CollectPage from './collect/CollectPage';
+import { CollectIcon } from './collect/icons';
+import VisitPage from './collect/VisitPage';
 import { RouteIcon, SignIcon, UploadIcon, UserIcon } from './components/icons';
 import { useLive } from './components/useLive';
 import { db, getMeta } from './db';
@@ -42,32 +45,49 @@ function SignedIn() {
     0,
   );
   const rejected = useLive(() => db.outbox.where('status').equals('rejected').count(), [], 0);
+  const visitsQueued = useLive(() => db.visitOutbox.where('status').equals('queued').count(), [], 0);
+  const visitsRejected = useLive(() => db.visitOutbox.where('status').equals('rejected').count(), [], 0);
 
   useEffect(() => startAutoSync(), []);
 
-  const tab = screen.name === 'meter' ? 'route' : screen.name;
+  const tab = screen.name === 'meter' ? 'route' : screen.name === 'visit' ? 'collect' : screen.name;
+  const fullScreen = screen.name === 'meter' || screen.name === 'visit';
   return (
     <div className="app">
-      <main className={screen.name === 'meter' ? 'app-body no-tabs' : 'app-body'}>
+      <main className={fullScreen ? 'app-body no-tabs' : 'app-body'}>
         {screen.name === 'route' && <RoutePage />}
         {screen.name === 'meter' && <MeterPage meterKey={screen.key} />}
         {screen.name === 'sheet' && <SheetPage />}
         {screen.name === 'outbox' && <OutboxPage />}
         {screen.name === 'me' && <MePage />}
+        {screen.name === 'collect' && <CollectPage />}
+        {screen.name === 'visit' && <VisitPage taskKey={screen.key} />}
       </main>
-      {screen.name !== 'meter' && (
+      {!fullScreen && (
         <TabBar
           className="tab-bar"
           activeKey={tab}
-          onChange={(key) => go({ name: key as 'route' | 'sheet' | 'outbox' | 'me' })}
+          onChange={(key) => go({ name: key as 'route' | 'collect' | 'sheet' | 'outbox' | 'me' })}
         >
           <TabBar.Item key="route" icon={<RouteIcon />} title={t('tabs.route')} />
+          <TabBar.Item
+            key="collect"
+            icon={<CollectIcon />}
+            title={t('tabs.collect')}
+            data-testid="tab-collect"
+          />
           <TabBar.Item key="sheet" icon={<SignIcon />} title={t('tabs.sheet')} />
           <TabBar.Item
             key="outbox"
             icon={<UploadIcon />}
             title={t('tabs.outbox')}
-            badge={rejected > 0 ? '!' : queued > 0 ? String(queued) : undefined}
+            badge={
+              rejected + visitsRejected > 0
+                ? '!'
+                : queued + visitsQueued > 0
+                  ? String(queued + visitsQueued)
+                  : undefined
+            }
             data-testid="tab-outbox"
           />
           <TabBar.Item key="me" icon={<UserIcon />} title={t('tabs.me')} />

@@ -1,5 +1,6 @@
 import { DEFAULT_READING_THRESHOLDS, type ReadingThresholds } from '@meterline/domain/metering/readingCheck';
 import Dexie, { type EntityTable } from 'dexie';
+import type { CollectCustomer } from './collect/types';
 import type { AnomalyCode, RouteBook, RouteMeter, UploadOutcome } from './types';
 
 /**
@@ -120,6 +121,48 @@ export interface MetaEntry {
   value: unknown;
 }
 
+/** A customer on the day's collection list (催缴任务), keyed by `${accountId}:${taskId}`. */
+export interface StoredCollectTask extends CollectCustomer {
+  key: string;
+  workDate: string;
+  /** Position in the list as downloaded. */
+  pos: number;
+}
+
+/** A collection visit in the outbox; `clientVisitId` is its identity for the server on every retry. */
+export interface PendingVisit {
+  clientVisitId: string;
+  username: string;
+  workDate: string;
+  /** `${accountId}:${taskId}` */
+  taskKey: string;
+  accountId: number;
+  taskId: number | null;
+  customerName: string;
+  address: string;
+  method: string;
+  outcome: string;
+  reason: string;
+  signerName: string;
+  promisedOn: string | null;
+  phoneCall: { phone: string; result: string; note: string } | null;
+  site: Record<string, unknown> | null;
+  visitedAt: string;
+  latitude: number | null;
+  longitude: number | null;
+  accuracyM: number | null;
+  photoId: string | null;
+  signatureId: string | null;
+  status: OutboxStatus;
+  attempts: number;
+  /** accepted, duplicate, conflict or rejected (the server's answer). */
+  outcomeOfUpload: string | null;
+  visitId: number | null;
+  error: string | null;
+  createdAt: string;
+  savedSeq: number;
+}
+
 export class FieldDb extends Dexie {
   meters!: EntityTable<StoredMeter, 'key'>;
   books!: EntityTable<RouteBook & { workDate: string }, 'bookId'>;
@@ -130,6 +173,8 @@ export class FieldDb extends Dexie {
   sheets!: EntityTable<ConfirmationSheet, 'id'>;
   syncLog!: EntityTable<SyncLogEntry, 'id'>;
   meta!: EntityTable<MetaEntry, 'key'>;
+  collectTasks!: EntityTable<StoredCollectTask, 'key'>;
+  visitOutbox!: EntityTable<PendingVisit, 'clientVisitId'>;
 
   constructor() {
     super('meterline-field');
@@ -143,6 +188,11 @@ export class FieldDb extends Dexie {
       sheets: 'id, workDate',
       syncLog: '++id, at',
       meta: 'key',
+    });
+    // Field collection (催缴): the day's list and the visits waiting to be sent.
+    this.version(2).stores({
+      collectTasks: 'key, workDate, pos',
+      visitOutbox: 'clientVisitId, taskKey, status, workDate, savedSeq',
     });
   }
 }

@@ -13,12 +13,18 @@ export type Screen =
   | { name: 'meter'; key: string }
   | { name: 'sheet' }
   | { name: 'outbox' }
-  | { name: 'me' };
+  | { name: 'me' }
+  // Field collection (催缴): the day's list and one customer's visit form.
+  | { name: 'collect' }
+  | { name: 'visit'; key: string };
 
 export function parsePath(pathname: string): Screen {
   const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
   const meter = /^\/meter\/(\d+:\d+)\/?$/.exec(decodeURIComponent(rest));
   if (meter) return { name: 'meter', key: meter[1]! };
+  const visit = /^\/visit\/(\d+:\d+)\/?$/.exec(decodeURIComponent(rest));
+  if (visit) return { name: 'visit', key: visit[1]! };
+  if (/^\/collect\/?$/.test(rest)) return { name: 'collect' };
   if (/^\/sheet\/?$/.test(rest)) return { name: 'sheet' };
   if (/^\/outbox\/?$/.test(rest)) return { name: 'outbox' };
   if (/^\/me\/?$/.test(rest)) return { name: 'me' };
@@ -29,6 +35,8 @@ export function pathOf(screen: Screen): string {
   switch (screen.name) {
     case 'meter':
       return `${BASE}/meter/${screen.key}`;
+    case 'visit':
+      return `${BASE}/visit/${screen.key}`;
     case 'route':
       return `${BASE}/`;
     default:

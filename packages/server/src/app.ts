@@ -14,6 +14,12 @@ import { authRoutes } from './auth/routes.ts';
 import { billingRoutes } from './billing/routes.ts';
 import { BillRunner } from './billing/runner.ts';
 import { calendarRoutes } from './calendar/routes.ts';
+import { ageingRoutes } from './collections/ageingRoutes.ts';
+import { disputeRoutes } from './collections/disputesRoutes.ts';
+import { escalationRoutes } from './collections/escalationRoutes.ts';
+import { fieldCollectionRoutes } from './collections/fieldRoutes.ts';
+import { installmentRoutes } from './collections/installmentsRoutes.ts';
+import { dunningPolicyRoutes } from './collections/policyRoutes.ts';
 import type { ServerConfig } from './config.ts';
 import { customerRoutes } from './customers/routes.ts';
 import { customerStatsRoutes } from './customers/stats.ts';
@@ -25,6 +31,7 @@ import { ImportRunner } from './imports/runner.ts';
 import { metaRoutes } from './meta/routes.ts';
 import { meteringRoutes } from './metering/routes.ts';
 import { orgRoutes } from './org/routes.ts';
+import { outboxRoutes } from './outbox/routes.ts';
 import { bankRoutes } from './payments/bankRoutes.ts';
 import { gatewayRoutes } from './payments/gatewayRoutes.ts';
 import { mandateRoutes } from './payments/mandates.ts';
@@ -121,6 +128,16 @@ export async function buildApp(
     await mandateRoutes(api, deps);
     await gatewayRoutes(api, deps);
     // collections (issue 6): each part registers its routes below this line.
+    // Collections B: the notification outbox, SMS delivery, the voice-call list (docs/outbox.md).
+    await outboxRoutes(api, deps);
+    // Collections E: ageing, disputes, installment agreements, results (docs/arrears.md).
+    await ageingRoutes(api, deps);
+    await disputeRoutes(api, deps);
+    await installmentRoutes(api, deps);
+    await escalationRoutes(api, deps);
+    await fieldCollectionRoutes(api, deps);
+    // Collections C: dunning policy, templates and the daily runs (docs/dunning.md).
+    await dunningPolicyRoutes(api, deps);
   });
 
   app.get('/api/health', { config: { public: true }, schema: { hide: true } }, async () => ({ ok: true }));

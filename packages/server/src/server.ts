@@ -2,12 +2,17 @@ import { buildApp } from './app.ts';
 import { LateFeeScheduler } from './billing/lateFees.ts';
 import { startPrepaidTimer } from './billing/prepaid.ts';
 import { ensureCalendar } from './calendar/ensure.ts';
+import { ArrearsDailyJob } from './collections/ageingJob.ts';
+import { DunningScheduler } from './collections/dunning.ts';
+import { FieldTaskScheduler } from './collections/tasksScheduler.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
+import { OutboxSender } from './outbox/sender.ts';
 import { resumeBankImports } from './payments/bankFiles.ts';
 import { seedDemoMandates } from './seed/bankDebit.ts';
 import { seedDemoBillRun } from './seed/billing.ts';
 import { seedDemoBooks } from './seed/books.ts';
+import { seedDemoCollections } from './seed/collections.ts';
 import { seedCustomers } from './seed/customers.ts';
 import { DEMO_PASSWORD, DEMO_STAFF, seedDemoOrganisation } from './seed/org.ts';
 import { seedDemoPayments } from './seed/payments.ts';
@@ -56,6 +61,14 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
   await resumeBankImports(database.db);
   // Late fees once a day (billing/lateFees.ts): today's run unless it is done, checked every 10 minutes.
   const lateFees = new LateFeeScheduler(database.db, log);
+  // Field collection tasks of the day (collections/tasksScheduler.ts), from collection.tasksAt, checked every 10 minutes.
+  const fieldTasks = new FieldTaskScheduler(database.db, log);
+  // Dunning once a day (collections/dunning.ts): today's run unless it is done, checked every 10 minutes.
+  const dunning = new DunningScheduler(database.db, log);
+  // Arrears (collections/ageingJob.ts): installment check and the ageing snapshot once a day; past
+  // month ends without a snapshot are reconstructed from bill and payment dates (on first start,
+  // after the demo's payment history).
+  const arrearsDaily = new ArrearsDailyJob(database.db, log);
   // On first start, once the demo's bills are made (its day's run would otherwise find none).
   // The demo's payment history goes in first, so late fees fall only on the bills left unpaid.
   if (firstStart)
@@ -63,8 +76,21 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       .idle()
       .then(() => (closing ? 0 : seedDemoPayments(database.db)))
       .then((n) => n && log(`demo payment history: ${n} bills paid on time`))
-      .then(() => closing || lateFees.start());
-  else lateFees.start();
+      // Field collection: the demo collector's list for today (seed/collections.ts).
+      .then(() => (closing ? 0 : seedDemoCollections(database.db, log)))
+      .then(() => closing || fieldTasks.start())
+      .then(() => closing || lateFees.start())
+      .then(() => closing || dunning.start())
+      .then(() => closing || arrearsDaily.start(undefined, { backfill: true }));
+  else {
+    lateFees.start();
+    fieldTasks.start();
+    dunning.start();
+    arrearsDaily.start(undefined, { backfill: true });
+  }
+  // The outbox sender (outbox/sender.ts): SMS over SMPP when the SMSC is enabled, the voice-call list.
+  const outbox = new OutboxSender(database.db, { log: (msg) => log(`outbox: ${msg}`) });
+  outbox.start();
   // Prepaid IC-card accounts: the day's consumption bills are deducted once a day (idempotent).
   const prepaidTimer = startPrepaidTimer(database.db, { log });
   const address = app.server.address();
@@ -83,6 +109,10 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       await importRunner.stop();
       await billRunner.stop();
       await lateFees.stop();
+      await fieldTasks.stop();
+      await outbox.stop();
+      await dunning.stop();
+      await arrearsDaily.stop();
       await prepaidTimer.stop();
       await app.close();
       await database.close();

@@ -41,6 +41,18 @@ const CashierClosePage = lazy(() => import('./payments/CashierClosePage'));
 const CollectionReportPage = lazy(() => import('./payments/CollectionReportPage'));
 const VatInvoicesPage = lazy(() => import('./payments/VatInvoicesPage'));
 const BankFilesPage = lazy(() => import('./payments/BankFilesPage'));
+const CollectionTasksPage = lazy(() => import('./collections/CollectionTasksPage'));
+const EscalationPage = lazy(() => import('./collections/EscalationPage'));
+const ShutoffPage = lazy(() => import('./collections/ShutoffPage'));
+const WorkOrdersPage = lazy(() => import('./collections/WorkOrdersPage'));
+const CollectionVisitsPage = lazy(() => import('./collections/VisitsPage'));
+const AgeingPage = lazy(() => import('./collections/AgeingPage'));
+const DisputesPage = lazy(() => import('./collections/DisputesPage'));
+const InstallmentsPage = lazy(() => import('./collections/InstallmentsPage'));
+const CollectionResultsPage = lazy(() => import('./collections/ResultsPage'));
+const DunningPolicyPage = lazy(() => import('./collections/DunningPolicyPage'));
+const DunningRunsPage = lazy(() => import('./collections/DunningRunsPage'));
+const OutboxPage = lazy(() => import('./collections/OutboxPage'));
 
 function NotFound() {
   const { t } = useTranslation();
@@ -96,6 +108,18 @@ export default function App() {
               <Route path="payments/vat" element={<VatInvoicesPage />} />
               <Route path="payments/bank-files" element={<BankFilesPage />} />
               {/* collections (issue 6): each part adds its routes below this line */}
+              <Route path="collections/outbox" element={<OutboxPage />} />
+              <Route path="collections/policy" element={<DunningPolicyPage />} />
+              <Route path="collections/runs" element={<DunningRunsPage />} />
+              <Route path="collections/ageing" element={<AgeingPage />} />
+              <Route path="collections/disputes" element={<DisputesPage />} />
+              <Route path="collections/installments" element={<InstallmentsPage />} />
+              <Route path="collections/results" element={<CollectionResultsPage />} />
+              <Route path="collections/escalation" element={<EscalationPage />} />
+              <Route path="collections/shutoffs" element={<ShutoffPage />} />
+              <Route path="collections/work-orders" element={<WorkOrdersPage />} />
+              <Route path="collections/tasks" element={<CollectionTasksPage />} />
+              <Route path="collections/visits" element={<CollectionVisitsPage />} />
               <Route path="admin/staff" element={<StaffPage />} />
               <Route path="admin/roles" element={<RolesPage />} />
               <Route path="admin/offices" element={<OfficesPage />} />

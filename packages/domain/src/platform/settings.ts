@@ -71,6 +71,114 @@ export const DEFAULT_SETTINGS = {
   /** One-household-one-meter customers pay a deposit of this many months' charges (DOMAIN.md §2). */
   'deposit.householdMonths': 1,
   // Collections (DOMAIN.md §6, issue 6): each part adds its settings below, in its own block.
+  // Collections E: arrears ageing, disputes, installment agreements, results (docs/arrears.md).
+  /** Ageing in billing cycles: the buckets' lower bounds (1, 2, 3–5, 6+ cycles behind). */
+  'collections.ageing.cycleEdges': '1,2,3,6',
+  /** Ageing in days overdue: the buckets' upper bounds (0–30, 31–60, 61–90, 91–180, 180+). */
+  'collections.ageing.dayEdges': '30,60,90,180',
+  /** A meter on no book is aged with this cycle, months (household meters: 3). */
+  'collections.ageing.defaultCycleMonths': 3,
+  /** Months of past ageing (month ends) reconstructed from bill and payment dates when missing. */
+  'collections.ageing.historyMonths': 6,
+  /** An installment still unpaid this many days after its date is missed: the agreement defaults. */
+  'collections.installment.graceDays': 10,
+  /** Most installments in one agreement… */
+  'collections.installment.maxInstallments': 12,
+  /** …and the last no later than this many months after the agreement. */
+  'collections.installment.maxMonths': 12,
+  /** Results: a customer this many cycles behind is due a field visit (dunning coverage). */
+  'collections.results.visitFromCycles': 2,
+  /** Results: the coverage target, percent ("four standards": 100%). */
+  'collections.results.coverageTargetPercent': 100,
+  // Outbox sender and SMSC (part B, docs/outbox.md).
+  /** SMS go out over SMPP only when this is 1; at 0 they stay pending (nothing is lost). */
+  'smsc.enabled': 0,
+  /** The SMSC (短信网关) to bind to as a transceiver. */
+  'smsc.host': '127.0.0.1',
+  'smsc.port': 2775,
+  'smsc.systemId': 'meterline',
+  'smsc.password': '',
+  /** The sender number the customer sees (the utility's SMS service number). */
+  'smsc.sourceAddr': '10690000',
+  /** Submits awaiting their response at once (SMPP window). */
+  'smsc.windowSize': 20,
+  /** A submit with no response after this long counts as unanswered and the link is reset. */
+  'smsc.responseTimeoutMs': 30_000,
+  /** Reconnecting to a down SMSC waits this long, doubling each failure up to the cap. */
+  'smsc.reconnectBaseMs': 1_000,
+  'smsc.reconnectCapMs': 60_000,
+  /**
+   * A submit whose response never came (the link dropped): 'resend' it with the same client
+   * reference (at-least-once; exactly-once with an SMSC that de-duplicates on the reference), or
+   * 'hold' it as failed for a person to check (at-most-once).
+   */
+  'smsc.inDoubt': 'resend',
+  /** Tries of one message before it is failed, and the back-off between them (doubling, capped). */
+  'outbox.maxAttempts': 8,
+  'outbox.retryBaseMs': 60_000,
+  'outbox.retryCapMs': 3_600_000,
+  /** A message left 'sending' this long by a process that died is taken up again. */
+  'outbox.leaseMs': 120_000,
+  /** Messages claimed per batch. */
+  'outbox.batchSize': 500,
+  /** The voice-call list (语音催款) takes entries in these hours, China time. */
+  'voice.callFrom': '09:00',
+  'voice.callUntil': '20:00',
+  // Dunning (part C, docs/dunning.md): the default policy's timeline (DOMAIN.md §6), used while no
+  // policy version is stored, and the daily run's send time and catch-up window.
+  /** Day +1 after the reading: the SMS with volume and amount (the bill notice). */
+  'dunning.noticeDays': 1,
+  /** Day +10, unpaid: a reminder SMS. */
+  'dunning.reminderDays': 10,
+  /** Day +15, unpaid: onto the voice-call list (语音催款). */
+  'dunning.voiceDays': 15,
+  /** Dunning messages are sent from this time of the step's day, China. */
+  'dunning.sendTime': '09:00',
+  /** Days the daily run looks back for steps missed while the server was down (0: none). */
+  'dunning.catchUpDays': 3,
+  // Escalation, shut-off and restore (part F, docs/escalation.md). DOMAIN.md gives the shut-off
+  // and restore figures; the letter thresholds and spacing are the utilities' usual practice.
+  /** Formal collection letter (催缴公函): at least this many billing cycles in arrears… */
+  'escalation.formal.minCycles': 1,
+  /** …overdue for at least this many whole months… */
+  'escalation.formal.minMonths': 1,
+  /** …and at least this much, fen (0: any amount). */
+  'escalation.formal.minArrearsFen': 0,
+  /** Lawyer's letter (律师函) and the shut-off request: cycles, months and fen in arrears… */
+  'escalation.lawyer.minCycles': 1,
+  'escalation.lawyer.minMonths': 1,
+  'escalation.lawyer.minArrearsFen': 0,
+  /** …no earlier than this many days after the formal letter was delivered. */
+  'escalation.lawyer.daysAfterFormal': 15,
+  /** The shut-off request: this many days after the lawyer's letter was delivered. */
+  'escalation.shutoff.daysAfterLawyer': 7,
+  /** A letter gives the customer this many days to pay (the deadline printed on it). */
+  'escalation.letterDeadlineDays': 7,
+  /** Water shut-off (停水): individuals in arrears this many months or more… */
+  'shutoff.water.personMonths': 2,
+  /** …organisations this many. */
+  'shutoff.water.organisationMonths': 1,
+  /** Gas (停气): the notice is posted for this many months' arrears… */
+  'shutoff.gas.months': 1,
+  /** …and the gas is shut off no earlier than this many days after the posted notice. */
+  'shutoff.gas.daysAfterNotice': 3,
+  /** Water shut-off needs the ladder first (formal letter → lawyer's letter): 1 yes, 0 no. */
+  'shutoff.requireLadder': 1,
+  /** Supply is back within this many hours of the payment… */
+  'shutoff.restoreHours': 24,
+  /** …a removed meter within this many working days. */
+  'shutoff.restoreRemovedWorkingDays': 2,
+  /** Readers re-check shut-off customers for self-reconnection every this many days. */
+  'shutoff.recheckEveryDays': 30,
+  // Field collection (docs/field-collection.md): tasks, daily lists, visits.
+  /** On a book's reading day, tasks for the route's customers at least this many billing cycles behind. */
+  'collection.readingDayMinCycles': 1,
+  /** Dedicated collectors' lists take customers at least this many cycles behind. */
+  'collection.listMinCycles': 1,
+  /** A refused or nobody-found visit is due again this many days later, while still in arrears. */
+  'collection.repeatAfterDays': 7,
+  /** The server makes each office's tasks of the day from this time (China); the manager may generate earlier. */
+  'collection.tasksAt': '07:00',
 } as const;
 
 export type SettingKey = keyof typeof DEFAULT_SETTINGS;

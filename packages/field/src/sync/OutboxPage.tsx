@@ -1,6 +1,7 @@
 import { Button, Card, List, NavBar, Tag } from 'antd-mobile';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
+import { VisitOutbox } from '../collect/VisitOutbox';
 import { CameraIcon, SignIcon } from '../components/icons';
 import { OnlineBadge } from '../components/OnlineBadge';
 import { useLive, useOnline, useSyncState } from '../components/useLive';
@@ -119,6 +120,7 @@ export default function OutboxPage() {
         </List>
       )}
       {groups.others.length > 0 && <List header={t('outbox.others')}>{groups.others.map(row)}</List>}
+      <VisitOutbox />
       {groups.done.length > 0 && (
         <List header={t('outbox.done')} data-testid="done-list">
           {groups.done.map(row)}

@@ -1,4 +1,6 @@
 import { ApiError, api, newUuid } from '../api';
+import { queuedVisits } from '../collect/store';
+import { syncVisits } from '../collect/visitSync';
 import { db, getMeta, isConflict, type PendingReading, queuedReadings, setMeta } from '../db';
 import i18n from '../i18n';
 import type { UploadReading, UploadResult } from '../types';
@@ -220,7 +222,8 @@ async function runSync(trigger: string): Promise<SyncReport> {
   const queued = await queuedReadings();
   const mine = queued.filter((r) => r.username === username);
   report.othersWaiting = queued.length - mine.length;
-  if (mine.length === 0) return report;
+  const visitsWaiting = (await queuedVisits()).some((v) => v.username === username);
+  if (mine.length === 0 && !visitsWaiting) return report;
   const sizes = new Map<string, number>();
   for (const item of mine) {
     let size = 2_000;
@@ -234,6 +237,16 @@ async function runSync(trigger: string): Promise<SyncReport> {
   const device = await deviceId();
   for (const batch of batches(mine, sizes).slice(0, SYNC_MAX_BATCHES)) {
     if ((await sendBatch(batch, device, report)) === 'stop') break;
+  }
+  // Collection visits (催缴走访, collect/visitSync.ts), after the readings.
+  if (visitsWaiting && !report.networkDown) {
+    const visits = await syncVisits(username, device);
+    report.sent += visits.sent;
+    report.done += visits.done;
+    report.conflicts += visits.conflicts;
+    report.rejected += visits.rejected;
+    if (visits.error) report.error = visits.error;
+    if (visits.networkDown) report.networkDown = true;
   }
   await db.syncLog.add({
     at: new Date().toISOString(),
@@ -314,8 +327,8 @@ export function syncNow(trigger: string): Promise<SyncReport> {
 export function startAutoSync(): () => void {
   const tryNow = (trigger: string) => {
     if (!navigator.onLine) return;
-    void queuedReadings().then((q) => {
-      if (q.length > 0) void syncNow(trigger).catch(() => undefined);
+    void Promise.all([queuedReadings(), queuedVisits()]).then(([q, v]) => {
+      if (q.length > 0 || v.length > 0) void syncNow(trigger).catch(() => undefined);
     });
   };
   const onOnline = () => tryNow('online');

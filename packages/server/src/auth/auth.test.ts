@@ -205,7 +205,7 @@ describe('staff, roles and offices administration', () => {
   it('role permissions are data: removing one takes effect at once', async () => {
     const roles = (await t.as('admin')({ method: 'GET', url: '/api/roles' })).json();
     const reader = roles.find((r: { role_code: string }) => r.role_code === 'reader');
-    expect(reader.permissions.sort()).toEqual(['customer.read', 'reading.field']);
+    expect(reader.permissions.sort()).toEqual(['collection.field', 'customer.read', 'reading.field']);
     const cookie = await t.login('reader');
     expect(
       (await t.app.inject({ method: 'GET', url: '/api/customers', headers: { cookie } })).statusCode,

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { RequestContext } from '../platform/context.ts';
 import type { Db } from '../readings/repository.ts';
+import { restoreAfterPayment } from './restore.ts';
 
 /**
  * What collections does when a payment (counter, bank debit, online) settles bills, inside the
@@ -17,8 +18,9 @@ export async function afterAccountPaid(
 ): Promise<void> {
   if (billIds.length > 0) await cancelMessagesOfPaidBills(trx, accountId, billIds);
   // collections: restore orders and installment agreements (escalation) — added below this line.
-  void ctx;
-  void officeId;
+  // Escalation (docs/escalation.md): the restore order of a shut-off customer whose payment cleared
+  // what made them eligible; a shut-off not carried out yet is cancelled, a pending request withdrawn.
+  await restoreAfterPayment(trx, ctx, accountId, officeId);
 }
 
 /** Pending stop-if-paid messages about bills of the account that are now paid (or cancelled). */

@@ -2,8 +2,13 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 import type { BankDebitTables } from './schemaBankDebit.ts';
 import type { BillCorrectionTables } from './schemaBillCorrections.ts';
 import type { BillingTables } from './schemaBilling.ts';
+import type { CollectionHoldTables } from './schemaCollectionHolds.ts';
+import type { DunningTables } from './schemaDunning.ts';
+import type { EscalationTables } from './schemaEscalation.ts';
+import type { FieldCollectionTables } from './schemaFieldCollection.ts';
 import type { GatewayTables } from './schemaGateway.ts';
 import type { LateFeeTables } from './schemaLateFees.ts';
+import type { OutboxTables } from './schemaOutbox.ts';
 import type { PaymentTables } from './schemaPayments.ts';
 import type { PrepaidTables } from './schemaPrepaid.ts';
 import type { VolumeAdjustmentTables } from './schemaVolumeAdjustments.ts';
@@ -352,6 +357,8 @@ export interface BookTable {
   area_type: Defaulted<string>;
   reader_id: number | null;
   reader_since: string | null;
+  /** A dedicated collector of the book's arrears (0018_field_collection.sql). */
+  collector_id: ColumnType<number | null, number | null | undefined, number | null>;
   active: Defaulted<boolean>;
   version: Defaulted<number>;
   created_at: Timestamp;
@@ -482,7 +489,12 @@ export interface DB
     PrepaidTables,
     LateFeeTables,
     PaymentTables,
-    GatewayTables {
+    GatewayTables,
+    OutboxTables,
+    CollectionHoldTables,
+    EscalationTables,
+    FieldCollectionTables,
+    DunningTables {
   setting: SettingTable;
   branch: BranchTable;
   office: OfficeTable;

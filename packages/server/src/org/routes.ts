@@ -12,7 +12,13 @@ import { invalidateSettings, loadSettings } from '../platform/settings.ts';
 import { id, isoDate, paging, phone, requiredText, text } from '../platform/zod.ts';
 
 /** Settings that hold a time of day, HH:MM. */
-const TIME_OF_DAY_SETTINGS = new Set(['reading.dayStart', 'reading.uploadBy', 'prepaid.deductAt']);
+const TIME_OF_DAY_SETTINGS = new Set([
+  'reading.dayStart',
+  'reading.uploadBy',
+  'prepaid.deductAt',
+  // Field collection (docs/field-collection.md).
+  'collection.tasksAt',
+]);
 
 const code = requiredText(20).refine((v) => /^[0-9A-Za-z_-]+$/.test(v), { params: { code: 'CODE_CHARS' } });
 

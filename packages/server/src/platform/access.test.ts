@@ -39,6 +39,12 @@ const NO_OFFICE_DATA = new Set([
   'GET /api/fee-catalogue',
   // The cashier's close preview: the caller's own payments only.
   'GET /api/cashier/close',
+  // Dunning policy and message templates: organisation-wide reference data.
+  'GET /api/dunning/policy',
+  'GET /api/dunning/templates',
+  'GET /api/dunning/templates/:templateCode',
+  // The classification of disputes: reference data.
+  'GET /api/dispute-categories',
 ]);
 
 /** Lists that need more than paging to answer (added to the unfiltered request). */
@@ -72,6 +78,12 @@ const ORG_WIDE_EXPECTED = [
   'PUT /api/fee-catalogue/:feeCode',
   // One late-fee run covers every office.
   'POST /api/late-fees/runs',
+  // Dunning: one policy and one daily run over every office (docs/dunning.md).
+  'PUT /api/dunning/policy',
+  'PUT /api/dunning/templates/:templateCode',
+  'GET /api/dunning/runs',
+  'GET /api/dunning/runs/:dunningRunId',
+  'POST /api/dunning/runs',
 ];
 
 beforeAll(async () => {
@@ -402,12 +414,173 @@ beforeAll(async () => {
   });
   expect(gatewayOrder.statusCode, gatewayOrder.body).toBe(201);
   ids.orderId = gatewayOrder.json().orderId;
+  // Outbox (docs/outbox.md): a voice entry of office A on today's call list, and one of office B, so
+  // the outbox lists have something of each office to show (or hide).
+  {
+    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    const ofB = await t.db
+      .selectFrom('customer')
+      .select('account_id')
+      .where('office_id', '=', officeB)
+      .executeTakeFirstOrThrow();
+    const outboxRows = await t.db
+      .insertInto('outbox_message')
+      .values(
+        [accountId, ofB.account_id].map((account) => ({
+          account_id: account,
+          channel: 'voice' as const,
+          recipient: '13812345678',
+          template: 'voice_dunning',
+          body: '语音催款',
+          dedupe_key: 'access-test',
+          status: 'sent' as const,
+          call_list_date: today,
+        })),
+      )
+      .returning(['account_id', 'message_id'])
+      .execute();
+    ids.messageId = outboxRows.find((r) => r.account_id === accountId)!.message_id;
+  }
   const close = await t.as('clerk')({
     method: 'POST',
     url: '/api/cashier/close',
     payload: { countedCashFen: 1000 },
   });
   expect(close.statusCode, close.body).toBe(201);
+  // Field collection (docs/field-collection.md): a task and a visit of office A.
+  const collectorA = await t.db
+    .selectFrom('staff')
+    .select('staff_id')
+    .where('username', '=', 'collector')
+    .executeTakeFirstOrThrow();
+  const taskA = await t.db
+    .insertInto('collection_task')
+    .values({
+      account_id: accountId,
+      office_id: officeA,
+      book_id: null,
+      assignee_id: collectorA.staff_id,
+      task_date: '2026-10-08',
+      kind: 'collection_day',
+      arrears_cycles: 1,
+      arrears_fen: 100,
+      added_by: null,
+      removed_by: null,
+      reordered_by: null,
+      from_task_id: null,
+    })
+    .returning('task_id')
+    .executeTakeFirstOrThrow();
+  ids.taskId = taskA.task_id;
+  const visitA = await t.db
+    .insertInto('collection_visit')
+    .values({
+      account_id: accountId,
+      task_id: taskA.task_id,
+      office_id: officeA,
+      client_visit_id: 'access-visit',
+      method: 'notice_posted',
+      outcome: 'refused',
+      phone_call: null,
+      site: null,
+      promised_on: null,
+      photo_path: null,
+      signature_path: null,
+      latitude: null,
+      longitude: null,
+      accuracy_m: null,
+      visited_at: new Date(),
+      visited_on: '2026-10-08',
+      device_id: 'x',
+      staff_id: collectorA.staff_id,
+    })
+    .returning('visit_id')
+    .executeTakeFirstOrThrow();
+  ids.visitId = visitA.visit_id;
+  // Collections C (docs/dunning.md): templates are organisation-wide reference data; a dunning run
+  // covers every office (its routes are orgWide, refused to office staff before the id is looked at).
+  ids.templateCode = 'dunning_reminder';
+  ids.dunningRunId = 1;
+  // Collections E (docs/arrears.md): a dispute and an installment agreement of office A (sub-ids of
+  // the account); office A's overdue bill above is in its ageing and results.
+  const clerkForE = await t.db
+    .selectFrom('staff')
+    .select('staff_id')
+    .where('username', '=', 'clerk')
+    .executeTakeFirstOrThrow();
+  const disputeA = await t.db
+    .insertInto('dispute')
+    .values({
+      account_id: accountId,
+      office_id: officeA,
+      category: 'reading',
+      description: 'x',
+      claim: 'x',
+      disputed_fen: 50,
+      recorded_by: clerkForE.staff_id,
+      reviewed_by: null,
+      reviewed_at: null,
+      decided_by: null,
+      decided_at: null,
+      idempotency_key: null,
+    })
+    .returning('dispute_id')
+    .executeTakeFirstOrThrow();
+  ids.disputeId = disputeA.dispute_id;
+  const agreementA = await t.db
+    .insertInto('installment_agreement')
+    .values({
+      account_id: accountId,
+      agreement_no: 'HQ2026-999999',
+      office_id: officeA,
+      debt_fen: 100,
+      installments: 1,
+      requested_by: clerkForE.staff_id,
+      decided_by: null,
+      decided_at: null,
+      signed_by: null,
+      signed_at: null,
+      completed_at: null,
+      defaulted_at: null,
+      defaulted_seq: null,
+      idempotency_key: null,
+    })
+    .returning('agreement_id')
+    .executeTakeFirstOrThrow();
+  ids.agreementId = agreementA.agreement_id;
+  // Collections F (docs/escalation.md): a letter, a shut-off request, a shut-off order carried out
+  // (so a re-check is listed), its restore order and a referral, all of office A.
+  const escA = await t.pool.query<{ letter_id: string }>(
+    `insert into collection_letter (account_id, kind, letter_no, office_id, bills, arrears_fen, issued_on,
+       deadline_on, issued_by)
+     values ($1, 'formal', 'CJ2026-999999', $2, '[]', 100, '2026-10-01', '2026-10-08', $3) returning letter_id`,
+    [accountId, officeA, clerkForE.staff_id],
+  );
+  ids.letterId = escA.rows[0]!.letter_id;
+  await t.pool.query(
+    `insert into shutoff_request (account_id, office_id, bills, arrears_fen, arrears_months, requested_by)
+     values ($1, $2, '[]', 100, 2, $3)`,
+    [accountId, officeA, clerkForE.staff_id],
+  );
+  const shutoffA = await t.pool.query<{ order_id: string }>(
+    `insert into collection_work_order (account_id, kind, order_no, office_id, status, action, completed_at, meter_no)
+     values ($1, 'shutoff', 'TS2026-999999', $2, 'done', 'valve_closed', now(), 'x') returning order_id`,
+    [accountId, officeA],
+  );
+  await t.pool.query(
+    `insert into collection_work_order (account_id, kind, order_no, office_id, restores_order_id, cause, due_at)
+     values ($1, 'restore', 'FS2026-999999', $2, $3, 'payment', now() - interval '1 hour')`,
+    [accountId, officeA, shutoffA.rows[0]!.order_id],
+  );
+  await t.pool.query(
+    `insert into collection_work_order (account_id, kind, order_no, office_id, status, completed_at, meter_no)
+     values ($1, 'shutoff', 'TS2026-999998', $2, 'done', now(), 'x')`,
+    [accountId, officeA],
+  );
+  await t.pool.query(
+    `insert into inspection_referral (account_id, office_id, order_id) values ($1, $2, $3)`,
+    [accountId, officeA, shutoffA.rows[0]!.order_id],
+  );
 });
 
 afterAll(async () => {
@@ -577,8 +750,72 @@ describe('office scope on every route', () => {
         case 'GET /api/late-fees/summary':
           // Totals only, computed over the caller's offices (lateFees.test.ts checks the figures).
           break;
+        // Field collection: the handheld's list, the day's tasks and the visits.
+        case 'GET /api/field/collection':
+          for (const c of body.customers) expect(await officeOf(c.accountId), name).toBe(officeB);
+          break;
+        case 'GET /api/collections/tasks':
+        case 'GET /api/collections/visits':
+          for (const item of body.items) expect(item.officeId, name).toBe(officeB);
+          break;
+        // Collections E: disputes, agreements, ageing, its history and the results.
+        case 'GET /api/collections/disputes':
+        case 'GET /api/collections/installments':
+          for (const item of body.items) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/collections/ageing':
+          for (const item of body.rows) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/collections/ageing/history':
+          for (const o of body.offices) expect(o, name).toBe(officeB);
+          break;
+        case 'GET /api/collections/results':
+          for (const item of [
+            ...body.coverage.byOffice,
+            ...body.coverage.byReader,
+            ...body.collection.byOffice,
+            ...body.collection.byReader,
+          ])
+            expect(item.officeId, name).toBe(officeB);
+          break;
+        // Collections F: the escalation list, letters, shut-off requests, work orders, referrals, re-checks.
+        case 'GET /api/collections/escalation':
+        case 'GET /api/collections/letters':
+        case 'GET /api/collections/shutoff-requests':
+        case 'GET /api/collections/work-orders':
+        case 'GET /api/collections/referrals':
+        case 'GET /api/collections/rechecks':
+          for (const item of body.items) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/collections/restores/report':
+          // Office A's restore order (late, open) is not counted for office B.
+          expect(body.total, name).toBe(0);
+          break;
         case 'GET /api/imports':
           for (const item of body.items ?? body) expect(item.office_id ?? item.officeId).toBe(officeB);
+          break;
+        // Outbox (docs/outbox.md): messages, the status chart and the voice-call list of office B only.
+        case 'GET /api/outbox':
+          expect(body.items.length, name).toBeGreaterThan(0);
+          for (const item of body.items) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/outbox/voice-list':
+          expect(body.items.length, name).toBeGreaterThan(0);
+          for (const item of body.items) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/outbox/stats':
+          // Counts over the caller's offices: office B's messages of the last 30 days, not office A's.
+          {
+            const inB = await t.db
+              .selectFrom('outbox_message as m')
+              .innerJoin('customer as c', 'c.account_id', 'm.account_id')
+              .select(({ fn }) => fn.countAll<string>().as('n'))
+              .where('c.office_id', '=', officeB)
+              .executeTakeFirstOrThrow();
+            const counted = Object.values(body.totals as Record<string, number>).reduce((a, b) => a + b, 0);
+            expect(counted, name).toBe(Number(inB.n));
+            expect(counted, name).toBeGreaterThan(0);
+          }
           break;
         default:
           unclassified.push(name);

@@ -170,6 +170,20 @@ export const UNSCOPED_PARAMS = new Set([
   'feeCode',
   // Bank direct debit files cover the whole utility; their routes are orgWide.
   'bankFileId',
+  // Outbox messages are addressed within their account (:accountId).
+  'messageId',
+  // Dunning: message templates are organisation-wide reference data; a dunning run covers every
+  // office (its routes are orgWide).
+  'templateCode',
+  'dunningRunId',
+  // Disputes and installment agreements are addressed within their account (:accountId).
+  'disputeId',
+  'agreementId',
+  // Collection letters are addressed within their account (:accountId).
+  'letterId',
+  // Field collection tasks and visits are addressed within their account (:accountId).
+  'taskId',
+  'visitId',
   '*',
 ]);
 

@@ -52,12 +52,28 @@ const STATUS_BY_CODE: Record<string, number> = {
   VAT_REQUEST_EXISTS: 409,
   MANDATE_ACTIVE: 409,
   GATEWAY_NOTHING_OWED: 409,
+  // Escalation, shut-off and restore (collections/escalationRoutes.ts).
+  SHUTOFF_NOT_ELIGIBLE: 409,
+  LETTER_NOT_DUE: 409,
+  LETTER_DELIVERED: 409,
+  WORK_ORDER_CLOSED: 409,
+  NOT_SHUT_OFF: 409,
+  // Disputes and installment agreements (docs/arrears.md).
+  DISPUTE_NOT_OPEN: 409,
+  INSTALLMENT_STATE: 409,
+  INSTALLMENT_EXISTS: 409,
+  NOTHING_OWED: 409,
+  // Field collection (docs/field-collection.md).
+  COLLECTION_TASK_NOT_OPEN: 409,
 };
 
 /** Data of an error that its reply carries besides code and message (for clients that act on it). */
 const EXPOSED_DATA: Record<string, readonly string[]> = {
   // The handheld lists the meters still to be done.
   UPLOAD_FIRST: ['workDate', 'meters'],
+  // Escalation: why a shut-off or letter was refused, for the page to show it.
+  SHUTOFF_NOT_ELIGIBLE: ['reason', 'monthsNeeded', 'earliestOn', 'months'],
+  LETTER_NOT_DUE: ['reason', 'dueOn'],
 };
 
 export function statusFor(code: string): number {

@@ -17,6 +17,7 @@ import {
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
+import { useAuth } from '../auth/AuthContext';
 import { BillsTab } from '../billing/BillsTab';
 import { PrepaidTab } from '../billing/PrepaidTab';
 import { maskIdentity } from '../components/format';
@@ -25,6 +26,7 @@ import { useApi } from '../components/useApi';
 import { PaymentsTab } from '../payments/PaymentsTab';
 import { ReadingsTab } from '../reading/ReadingsTab';
 import { AddressesTab } from './tabs/AddressesTab';
+import { ArrearsTab } from './tabs/ArrearsTab';
 import { AuditTab } from './tabs/AuditTab';
 import { BlacklistTab } from './tabs/BlacklistTab';
 import { ContactsTab } from './tabs/ContactsTab';
@@ -45,6 +47,7 @@ export default function CustomerPage() {
 
 function CustomerView({ accountId }: { accountId: string }) {
   const { t, i18n } = useTranslation();
+  const { can } = useAuth();
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
   const tab = params.get('tab') ?? 'identity';
@@ -103,6 +106,9 @@ function CustomerView({ accountId }: { accountId: string }) {
     },
     { key: 'bills', label: t('tabs.bills'), children: <BillsTab accountId={c.account_id} /> },
     { key: 'payments', label: t('tabs.payments'), children: <PaymentsTab accountId={c.account_id} /> },
+    ...(can('collection.view') || can('collection.dispute')
+      ? [{ key: 'arrears', label: t('tabs.arrears'), children: <ArrearsTab accountId={c.account_id} /> }]
+      : []),
     // Prepaid IC-card accounts: shown for a customer with an IC-card meter (in service or not).
     ...(data.meters.some((m) => m.ic_card)
       ? [{ key: 'prepaid', label: t('tabs.prepaid'), children: <PrepaidTab accountId={c.account_id} /> }]

@@ -1,0 +1,63 @@
+import { todayInChina } from '@meterline/domain';
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.ts';
+import { backfillArrearsSnapshots, ensureTodaySnapshot } from './ageing.ts';
+import { checkInstallments } from './installments.ts';
+
+/** How often the server checks whether the day's arrears work is done. */
+export const ARREARS_DAILY_CHECK_EVERY_MS = 10 * 60_000;
+
+/**
+ * The daily arrears work (docs/arrears.md): the installment check (complete the paid agreements,
+ * default those with an installment missed past its grace days — their arrears re-enter the ladder)
+ * and then the day's ageing snapshot. Each part is idempotent for the day, so the check every ten
+ * minutes (and a restart) only does what is left. When the server starts, past month ends without
+ * a snapshot (a new installation, the demo) are reconstructed from bill and payment dates (`backfill`).
+ */
+export class ArrearsDailyJob {
+  private timer: NodeJS.Timeout | null = null;
+  private busy: Promise<unknown> | null = null;
+  private lastDay: string | null = null;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly log: (msg: string) => void = (msg) => console.log(`[arrears] ${msg}`),
+  ) {}
+
+  start(everyMs = ARREARS_DAILY_CHECK_EVERY_MS, opts: { backfill?: boolean } = {}): void {
+    if (this.timer) return;
+    void this.tick(opts.backfill);
+    this.timer = setInterval(() => void this.tick(), everyMs);
+    this.timer.unref();
+  }
+
+  async tick(backfill = false): Promise<void> {
+    if (this.busy) return;
+    const today = todayInChina();
+    if (this.lastDay === today && !backfill) return;
+    this.busy = (async () => {
+      const check = await checkInstallments(this.db, today);
+      if (check.completed || check.defaulted)
+        this.log(`installments ${today}: ${check.completed} completed, ${check.defaulted} defaulted`);
+      if (await ensureTodaySnapshot(this.db, today)) this.log(`arrears snapshot of ${today} taken`);
+      if (backfill) {
+        const n = await backfillArrearsSnapshots(this.db, today);
+        if (n) this.log(`past ageing reconstructed from bill and payment dates (${n} rows)`);
+      }
+      this.lastDay = today;
+    })()
+      .catch((error: unknown) =>
+        this.log(`daily arrears work failed: ${error instanceof Error ? error.message : error}`),
+      )
+      .finally(() => {
+        this.busy = null;
+      });
+    await this.busy;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.busy;
+  }
+}

@@ -1,0 +1,77 @@
+import { todayInChina } from '@meterline/domain';
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.ts';
+import { loadSettings } from '../platform/settings.ts';
+import { generateTasks } from './tasks.ts';
+
+/** How often the server looks whether today's field collection tasks are made. */
+export const FIELD_TASKS_CHECK_EVERY_MS = 10 * 60_000;
+
+/** The time of day in China, 'HH:MM'. */
+function chinaClock(now: Date): string {
+  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(11, 16);
+}
+
+/**
+ * Makes each office's field collection tasks of the day once a day, from `collection.tasksAt`
+ * (China time), so readers and collectors find their lists in the morning (docs/field-collection.md).
+ * Generation is idempotent per customer and day: a restart, a second server or the office manager
+ * generating too makes nothing twice; an office that failed is tried again at the next check.
+ */
+export class FieldTaskScheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private busy: Promise<unknown> | null = null;
+  /** Offices done today (by this process). */
+  private done = new Set<number>();
+  private doneOn = '';
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly log: (msg: string) => void = (msg) => console.log(`[field-tasks] ${msg}`),
+  ) {}
+
+  start(everyMs = FIELD_TASKS_CHECK_EVERY_MS): void {
+    if (this.timer) return;
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), everyMs);
+    this.timer.unref();
+  }
+
+  async tick(now: Date = new Date()): Promise<number> {
+    if (this.busy) return 0;
+    const today = todayInChina(now);
+    if (this.doneOn !== today) {
+      this.done.clear();
+      this.doneOn = today;
+    }
+    let made = 0;
+    this.busy = (async () => {
+      const settings = await loadSettings(this.db);
+      if (chinaClock(now) < settings['collection.tasksAt']) return;
+      const offices = await this.db.selectFrom('office').select('office_id').orderBy('office_id').execute();
+      for (const { office_id } of offices) {
+        if (this.done.has(office_id)) continue;
+        try {
+          const r = await generateTasks(this.db, null, office_id, today);
+          made += r.carried + r.readingDay + r.repeat + r.collectionDay;
+          this.done.add(office_id);
+        } catch (error) {
+          this.log(`office ${office_id}: ${error instanceof Error ? error.message : error}`);
+        }
+      }
+      if (made > 0) this.log(`field collection tasks of ${today}: ${made} made`);
+    })()
+      .catch((error: unknown) => this.log(`failed: ${error instanceof Error ? error.message : error}`))
+      .finally(() => {
+        this.busy = null;
+      });
+    await this.busy;
+    return made;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.busy;
+  }
+}
