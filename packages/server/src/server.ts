@@ -7,6 +7,7 @@ import { DunningScheduler } from './collections/dunning.ts';
 import { FieldTaskScheduler } from './collections/tasksScheduler.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
+import { startSandboxSmsc } from './outbox/sandboxSmsc.ts';
 import { OutboxSender } from './outbox/sender.ts';
 import { resumeBankImports } from './payments/bankFiles.ts';
 import { seedDemoMandates } from './seed/bankDebit.ts';
@@ -14,6 +15,7 @@ import { seedDemoBillRun } from './seed/billing.ts';
 import { seedDemoBooks } from './seed/books.ts';
 import { seedDemoCollections } from './seed/collections.ts';
 import { seedCustomers } from './seed/customers.ts';
+import { enableDemoSandboxSmsc, seedDemoDunning } from './seed/dunning.ts';
 import { DEMO_PASSWORD, DEMO_STAFF, seedDemoOrganisation } from './seed/org.ts';
 import { seedDemoPayments } from './seed/payments.ts';
 import { seedDemoPrepaid } from './seed/prepaid.ts';
@@ -48,6 +50,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     await ensureDefaultTariffs(database.db);
     await seedDemoPrepaid(database.db);
     await seedDemoMandates(database.db);
+    // SMS go to the sandbox SMSC inside the server (outbox/sandboxSmsc.ts), as online payments go to the sandbox gateway.
+    await enableDemoSandboxSmsc(database.db);
     // Bills for the demo's readings up to last month: billed by the runner once it listens (below).
     await seedDemoBillRun(database.db);
   }
@@ -78,6 +82,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       .then((n) => n && log(`demo payment history: ${n} bills paid on time`))
       // Field collection: the demo collector's list for today (seed/collections.ts).
       .then(() => (closing ? 0 : seedDemoCollections(database.db, log)))
+      // Dunning: the last month's daily runs, replayed in order (seed/dunning.ts); today's is the last.
+      .then(() => (closing ? 0 : seedDemoDunning(database.db, log)))
       .then(() => closing || fieldTasks.start())
       .then(() => closing || lateFees.start())
       .then(() => closing || dunning.start())
@@ -89,7 +95,11 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     arrearsDaily.start(undefined, { backfill: true });
   }
   // The outbox sender (outbox/sender.ts): SMS over SMPP when the SMSC is enabled, the voice-call list.
-  const outbox = new OutboxSender(database.db, { log: (msg) => log(`outbox: ${msg}`) });
+  const sandboxSmsc = await startSandboxSmsc(database.db);
+  const outbox = new OutboxSender(database.db, {
+    log: (msg) => log(`outbox: ${msg}`),
+    ...(sandboxSmsc ? { sandbox: sandboxSmsc.sender } : {}),
+  });
   outbox.start();
   // Prepaid IC-card accounts: the day's consumption bills are deducted once a day (idempotent).
   const prepaidTimer = startPrepaidTimer(database.db, { log });
@@ -111,6 +121,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       await lateFees.stop();
       await fieldTasks.stop();
       await outbox.stop();
+      await sandboxSmsc?.stop();
       await dunning.stop();
       await arrearsDaily.stop();
       await prepaidTimer.stop();

@@ -93,6 +93,12 @@ export const DEFAULT_SETTINGS = {
   // Outbox sender and SMSC (part B, docs/outbox.md).
   /** SMS go out over SMPP only when this is 1; at 0 they stay pending (nothing is lost). */
   'smsc.enabled': 0,
+  /**
+   * 1: the server runs a sandbox SMSC in its own process and sends to it instead of smsc.host (the
+   * demo's default, like the sandbox payment gateway: messages are "delivered" with receipts but
+   * reach no phone). 0 in production.
+   */
+  'smsc.sandbox': 0,
   /** The SMSC (短信网关) to bind to as a transceiver. */
   'smsc.host': '127.0.0.1',
   'smsc.port': 2775,

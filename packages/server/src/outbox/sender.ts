@@ -56,6 +56,8 @@ export interface OutboxSenderOptions {
   transport?: TransportFactory;
   /** The current instant (calling hours); tests move it. */
   now?: () => Date;
+  /** The in-process sandbox SMSC used instead of smsc.host while smsc.sandbox is 1 (sandboxSmsc.ts). */
+  sandbox?: { port: number; systemId: string; password: string };
 }
 
 export interface TickResult {
@@ -77,12 +79,13 @@ interface Claimed {
   attempt_no: number;
 }
 
-function smppConfig(s: Settings): SmppConfig {
+function smppConfig(s: Settings, sandbox?: OutboxSenderOptions['sandbox']): SmppConfig {
+  const box = s['smsc.sandbox'] === 1 ? sandbox : undefined;
   return {
-    host: s['smsc.host'],
-    port: s['smsc.port'],
-    systemId: s['smsc.systemId'],
-    password: s['smsc.password'],
+    host: box ? '127.0.0.1' : s['smsc.host'],
+    port: box ? box.port : s['smsc.port'],
+    systemId: box ? box.systemId : s['smsc.systemId'],
+    password: box ? box.password : s['smsc.password'],
     sourceAddr: s['smsc.sourceAddr'],
     windowSize: s['smsc.windowSize'],
     responseTimeoutMs: s['smsc.responseTimeoutMs'],
@@ -108,6 +111,7 @@ export class OutboxSender {
   private readonly pollMs: number;
   private readonly makeTransport: TransportFactory;
   private readonly now: () => Date;
+  private readonly sandbox: OutboxSenderOptions['sandbox'];
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -119,6 +123,7 @@ export class OutboxSender {
       options.transport ??
       ((config, onReceipt) => new SmppTransport({ ...config, onReceipt, log: this.log }));
     this.now = options.now ?? (() => new Date());
+    this.sandbox = options.sandbox;
   }
 
   /** The SMS link in use (null while the SMSC is disabled). */
@@ -184,15 +189,16 @@ export class OutboxSender {
 
   private async ensureTransport(s: Settings): Promise<SmsTransport | null> {
     const enabled = s['smsc.enabled'] === 1;
-    const key = enabled ? JSON.stringify(smppConfig(s)) : '';
+    const config = smppConfig(s, this.sandbox);
+    const key = enabled ? JSON.stringify(config) : '';
     if (key === this.transportKey) return this.transport;
     // Disabled or reconfigured: the old link goes; SMS stay pending meanwhile.
     await this.transport?.close();
-    this.transport = enabled ? this.makeTransport(smppConfig(s), (r) => this.takeReceipt(r)) : null;
+    this.transport = enabled ? this.makeTransport(config, (r) => this.takeReceipt(r)) : null;
     this.transportKey = key;
     if (enabled)
       this.log(
-        `SMSC link: ${s['smsc.host']}:${s['smsc.port']} as ${s['smsc.systemId']}, window ${s['smsc.windowSize']}`,
+        `SMSC link: ${config.port === this.sandbox?.port && s['smsc.sandbox'] === 1 ? 'sandbox SMSC on ' : ''}${config.host}:${config.port} as ${config.systemId}, window ${s['smsc.windowSize']}`,
       );
     return this.transport;
   }
