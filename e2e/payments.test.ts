@@ -279,6 +279,7 @@ describe('the counter', () => {
         async () =>
           (await q<{ status: string }>('select status from payment where account_id = $1', [accountId]))[0]!
             .status,
+        { timeout: 15_000 },
       )
       .toBe('reversed');
     const bills = await q(
