@@ -1,15 +1,16 @@
 /**
  * bench/dunning — the daily dunning run (docs/dunning.md) over a utility's bills.
  *
- *   npm run bench -- dunning [--size 1000000] [--chunk 5000] [--down-days 0] [--reseed]
+ *   npm run bench -- dunning [--size 1000000] [--chunk 5000] [--down-days 0] [--spread-days 60] [--reseed]
  *
  * Uses the database meterline_bench_dunning: reused when it holds --size accounts generated for
  * today, else (or with --reseed) recreated and filled by a set-based generator (INSERT … SELECT
  * over generate_series, 100,000 accounts per transaction, secondary indexes set aside and rebuilt
  * at the end): --size accounts in the demo's five offices, each with a mobile (1 in 25 without
  * a phone, 1 in 50 with a landline only), a bill of two months ago paid, and this cycle's bill read
- * on one of the past 60 days — paid, except for 10% of the accounts (the arrears), which so sit
- * at every step of the timeline. The run of today (the server's own runDunning, in this process)
+ * on one of the past --spread-days days (60) — paid, except for 10% of the accounts (the arrears),
+ * which so sit at every step of the timeline. With --spread-days 1 every bill was read yesterday:
+ * all the arrears (100,000 of 1,000,000 accounts) are at the day +1 step today — the worst day. The run of today (the server's own runDunning, in this process)
  * is timed and checked: the messages it queued are exactly the unpaid bills read 1, 10 and 15
  * days ago with a number to send to (the others exceptions), none for a paid bill. Then the same
  * day is run again from its start (cursor reset) to show it adds nothing. The run's messages and
@@ -30,8 +31,8 @@ import { peakRssMb } from '../lib/stats.ts';
 const DATABASE = 'meterline_bench_dunning';
 const TARGET_SECONDS = 30;
 const GENERATE_CHUNK = 100_000;
-/** This cycle's readings are spread over this many past days. */
-const READING_SPREAD_DAYS = 60;
+/** This cycle's readings are spread over this many past days (--spread-days; 1: the worst day). */
+const DEFAULT_SPREAD_DAYS = 60;
 const log = (msg: string) => console.log(`[bench:dunning] ${msg}`);
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
@@ -71,10 +72,15 @@ async function restore(client: pg.PoolClient, aside: SetAside): Promise<void> {
 }
 
 /**
- * Account g: reading day today − 1 − (⌊g/10⌋ mod 60); in arrears when g mod 10 = 3; no contact when
+ * Account g: reading day today − 1 − (⌊g/10⌋ mod spreadDays); in arrears when g mod 10 = 3; no contact when
  * ⌊g/600⌋ mod 25 = 7, a landline only when ⌊g/600⌋ mod 50 = 11 (so the arrears have both too).
  */
-async function generate(database: BenchDatabase, accounts: number, today: string): Promise<number> {
+async function generate(
+  database: BenchDatabase,
+  accounts: number,
+  today: string,
+  spreadDays: number,
+): Promise<number> {
   const started = Date.now();
   const offices = (
     await database.pool.query<{ office_id: number }>('select office_id from office order by code')
@@ -109,8 +115,8 @@ async function generate(database: BenchDatabase, accounts: number, today: string
                 (15 + g % 20) * 410, case when k = 0 or g % 10 <> 3 then (15 + g % 20) * 410 else 0 end, day + 30
          from generate_series($1::bigint, $2::bigint) g
          cross join generate_series(0, 1) k
-         cross join lateral (select $3::date - 1 - ((g / 10) % ${READING_SPREAD_DAYS})::int - (1 - k) * 61 as day) d`,
-        [lo, hi, today],
+         cross join lateral (select $3::date - 1 - ((g / 10) % $4::int)::int - (1 - k) * 61 as day) d`,
+        [lo, hi, today, spreadDays],
       );
       await client.query('commit');
       if (hi % 500_000 === 0 || hi === accounts)
@@ -127,9 +133,11 @@ async function generate(database: BenchDatabase, accounts: number, today: string
       `select setval(pg_get_serial_sequence('contact', 'contact_id'), (select coalesce(max(contact_id), 0) + 1 from contact))`,
     );
     await client.query(`select setval('account_id_seq', ${accounts})`);
-    await client.query(`create table if not exists bench_meta (generated_for date not null)`);
+    await client.query(
+      `create table if not exists bench_meta (generated_for date not null, spread_days integer not null)`,
+    );
     await client.query('delete from bench_meta');
-    await client.query('insert into bench_meta values ($1)', [today]);
+    await client.query('insert into bench_meta values ($1, $2)', [today, spreadDays]);
     await client.query(`vacuum (analyze) ${FILLED.join(', ')}`);
   } finally {
     client.release();
@@ -150,9 +158,12 @@ async function main(): Promise<void> {
     size: { type: 'string' },
     chunk: { type: 'string' },
     'down-days': { type: 'string' },
+    'spread-days': { type: 'string' },
     reseed: { type: 'boolean' },
   });
   const downDays = count(opts['down-days'], 0, 'down-days');
+  const spreadDays = count(opts['spread-days'], DEFAULT_SPREAD_DAYS, 'spread-days');
+  if (spreadDays < 1 || spreadDays > 60) throw new Error('--spread-days must be 1 to 60');
   const accounts = count(opts.size, 1_000_000, 'size');
   const chunk = count(opts.chunk, DUNNING_CHUNK_BILLS, 'chunk');
   if (accounts < 1000) throw new Error('--size must be at least 1000');
@@ -166,20 +177,23 @@ async function main(): Promise<void> {
     const have = database
       ? Number((await database.pool.query('select count(*) as n from customer')).rows[0].n)
       : 0;
+    // Reused only when generated today with the same spread (an older bench_meta has no spread: regenerated).
     const generatedFor = database
       ? await database.pool
-          .query<{ d: string }>('select generated_for::text as d from bench_meta')
-          .then((r) => r.rows[0]?.d ?? null)
+          .query<{ d: string; spread: number }>(
+            'select generated_for::text as d, spread_days as spread from bench_meta',
+          )
+          .then((r) => (r.rows[0] ? `${r.rows[0].d}/${r.rows[0].spread}` : null))
           .catch(() => null)
       : null;
-    if (!database || opts.reseed || have !== accounts || generatedFor !== today) {
+    if (!database || opts.reseed || have !== accounts || generatedFor !== `${today}/${spreadDays}`) {
       await database?.close();
       log(
-        `creating ${DATABASE} on ${server.where} with ${accounts.toLocaleString('en')} accounts (it had ${have.toLocaleString('en')})`,
+        `creating ${DATABASE} on ${server.where} with ${accounts.toLocaleString('en')} accounts read over ${spreadDays} day(s) (it had ${have.toLocaleString('en')})`,
       );
       await server.recreate(DATABASE);
       database = await prepareDatabase(server.urlOf(DATABASE));
-      generateSeconds = await generate(database, accounts, today);
+      generateSeconds = await generate(database, accounts, today, spreadDays);
       log(`generated in ${generateSeconds.toFixed(1)} s`);
     } else {
       log(`reusing ${DATABASE} on ${server.where}: ${have.toLocaleString('en')} accounts`);
@@ -285,6 +299,7 @@ async function main(): Promise<void> {
       counts_by_step: run.counts,
       window_from: run.window_from,
       down_days: downDays,
+      spread_days: spreadDays,
       chunks: run.chunks,
       chunk_bills: chunk,
       rerun_seconds: Math.round(againSeconds * 100) / 100,

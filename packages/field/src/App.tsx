@@ -11,6 +11,10 @@ import { RouteIcon, SignIcon, UploadIcon, UserIcon } from './components/icons';
 import { useLive } from './components/useLive';
 import { db, getMeta } from './db';
 import MeterPage from './meter/MeterPage';
+import { OrdersIcon } from './orders/icons';
+import OrderPage from './orders/OrderPage';
+import OrdersPage from './orders/OrdersPage';
+import RecheckPage from './orders/RecheckPage';
 import RoutePage from './route/RoutePage';
 import SheetPage from './route/SheetPage';
 import { useRouter } from './router';
@@ -47,11 +51,24 @@ function SignedIn() {
   const rejected = useLive(() => db.outbox.where('status').equals('rejected').count(), [], 0);
   const visitsQueued = useLive(() => db.visitOutbox.where('status').equals('queued').count(), [], 0);
   const visitsRejected = useLive(() => db.visitOutbox.where('status').equals('rejected').count(), [], 0);
+  const ordersQueued = useLive(() => db.orderOutbox.where('status').equals('queued').count(), [], 0);
+  const ordersRejected = useLive(() => db.orderOutbox.where('status').equals('rejected').count(), [], 0);
 
   useEffect(() => startAutoSync(), []);
 
-  const tab = screen.name === 'meter' ? 'route' : screen.name === 'visit' ? 'collect' : screen.name;
-  const fullScreen = screen.name === 'meter' || screen.name === 'visit';
+  const tab =
+    screen.name === 'meter'
+      ? 'route'
+      : screen.name === 'visit'
+        ? 'collect'
+        : screen.name === 'order' || screen.name === 'recheck'
+          ? 'orders'
+          : screen.name;
+  const fullScreen =
+    screen.name === 'meter' ||
+    screen.name === 'visit' ||
+    screen.name === 'order' ||
+    screen.name === 'recheck';
   return (
     <div className="app">
       <main className={fullScreen ? 'app-body no-tabs' : 'app-body'}>
@@ -62,12 +79,15 @@ function SignedIn() {
         {screen.name === 'me' && <MePage />}
         {screen.name === 'collect' && <CollectPage />}
         {screen.name === 'visit' && <VisitPage taskKey={screen.key} />}
+        {screen.name === 'orders' && <OrdersPage />}
+        {screen.name === 'order' && <OrderPage orderKey={screen.key} />}
+        {screen.name === 'recheck' && <RecheckPage orderKey={screen.key} />}
       </main>
       {!fullScreen && (
         <TabBar
           className="tab-bar"
           activeKey={tab}
-          onChange={(key) => go({ name: key as 'route' | 'collect' | 'sheet' | 'outbox' | 'me' })}
+          onChange={(key) => go({ name: key as 'route' | 'collect' | 'orders' | 'sheet' | 'outbox' | 'me' })}
         >
           <TabBar.Item key="route" icon={<RouteIcon />} title={t('tabs.route')} />
           <TabBar.Item
@@ -76,16 +96,17 @@ function SignedIn() {
             title={t('tabs.collect')}
             data-testid="tab-collect"
           />
+          <TabBar.Item key="orders" icon={<OrdersIcon />} title={t('orders.tab')} data-testid="tab-orders" />
           <TabBar.Item key="sheet" icon={<SignIcon />} title={t('tabs.sheet')} />
           <TabBar.Item
             key="outbox"
             icon={<UploadIcon />}
             title={t('tabs.outbox')}
             badge={
-              rejected + visitsRejected > 0
+              rejected + visitsRejected + ordersRejected > 0
                 ? '!'
-                : queued + visitsQueued > 0
-                  ? String(queued + visitsQueued)
+                : queued + visitsQueued + ordersQueued > 0
+                  ? String(queued + visitsQueued + ordersQueued)
                   : undefined
             }
             data-testid="tab-outbox"

@@ -1,6 +1,7 @@
 import { DEFAULT_READING_THRESHOLDS, type ReadingThresholds } from '@meterline/domain/metering/readingCheck';
 import Dexie, { type EntityTable } from 'dexie';
 import type { CollectCustomer } from './collect/types';
+import type { FieldOrder, FieldRecheck } from './orders/types';
 import type { AnomalyCode, RouteBook, RouteMeter, UploadOutcome } from './types';
 
 /**
@@ -163,6 +164,51 @@ export interface PendingVisit {
   savedSeq: number;
 }
 
+/**
+ * A shut-off / restore work order or a due re-check on the phone (停复水工单), keyed by
+ * `${kind}:${accountId}:${orderId}` (kind 'shutoff' | 'restore' | 'recheck').
+ */
+export interface StoredFieldOrder {
+  key: string;
+  kind: 'shutoff' | 'restore' | 'recheck';
+  pos: number;
+  order: FieldOrder | null;
+  recheck: FieldRecheck | null;
+}
+
+/** A work-order result or a re-check in the outbox; `clientResultId` is its identity on every retry. */
+export interface PendingOrderResult {
+  clientResultId: string;
+  username: string;
+  /** The StoredFieldOrder key. */
+  orderKey: string;
+  kind: 'order' | 'recheck';
+  accountId: number;
+  orderId: number;
+  orderNo: string;
+  customerName: string;
+  /** order: done | mismatch | obstructed; recheck: still_off | meter_removed | reconnected. */
+  outcome: string;
+  action: string | null;
+  confirmedMeterNo: string;
+  note: string;
+  recordedAt: string;
+  latitude: number | null;
+  longitude: number | null;
+  accuracyM: number | null;
+  photoId: string | null;
+  status: OutboxStatus;
+  attempts: number;
+  /** accepted, duplicate, conflict or rejected (the server's answer). */
+  outcomeOfUpload: string | null;
+  /** The first upload was kept as a conflict (a duplicate answer says so too). */
+  conflict: boolean;
+  resultId: number | null;
+  error: string | null;
+  createdAt: string;
+  savedSeq: number;
+}
+
 export class FieldDb extends Dexie {
   meters!: EntityTable<StoredMeter, 'key'>;
   books!: EntityTable<RouteBook & { workDate: string }, 'bookId'>;
@@ -175,6 +221,8 @@ export class FieldDb extends Dexie {
   meta!: EntityTable<MetaEntry, 'key'>;
   collectTasks!: EntityTable<StoredCollectTask, 'key'>;
   visitOutbox!: EntityTable<PendingVisit, 'clientVisitId'>;
+  fieldOrders!: EntityTable<StoredFieldOrder, 'key'>;
+  orderOutbox!: EntityTable<PendingOrderResult, 'clientResultId'>;
 
   constructor() {
     super('meterline-field');
@@ -193,6 +241,11 @@ export class FieldDb extends Dexie {
     this.version(2).stores({
       collectTasks: 'key, workDate, pos',
       visitOutbox: 'clientVisitId, taskKey, status, workDate, savedSeq',
+    });
+    // Shut-off / restore work orders and re-checks (停复水工单) and their results waiting to be sent.
+    this.version(3).stores({
+      fieldOrders: 'key, pos',
+      orderOutbox: 'clientResultId, orderKey, status, savedSeq',
     });
   }
 }

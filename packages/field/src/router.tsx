@@ -16,7 +16,11 @@ export type Screen =
   | { name: 'me' }
   // Field collection (催缴): the day's list and one customer's visit form.
   | { name: 'collect' }
-  | { name: 'visit'; key: string };
+  | { name: 'visit'; key: string }
+  // Shut-off / restore work orders and re-checks (停复水工单): the list, one order, one re-check.
+  | { name: 'orders' }
+  | { name: 'order'; key: string }
+  | { name: 'recheck'; key: string };
 
 export function parsePath(pathname: string): Screen {
   const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
@@ -24,6 +28,11 @@ export function parsePath(pathname: string): Screen {
   if (meter) return { name: 'meter', key: meter[1]! };
   const visit = /^\/visit\/(\d+:\d+)\/?$/.exec(decodeURIComponent(rest));
   if (visit) return { name: 'visit', key: visit[1]! };
+  const order = /^\/(order|recheck)\/((?:shutoff|restore|recheck):\d+:\d+)\/?$/.exec(
+    decodeURIComponent(rest),
+  );
+  if (order) return { name: order[1] as 'order' | 'recheck', key: order[2]! };
+  if (/^\/orders\/?$/.test(rest)) return { name: 'orders' };
   if (/^\/collect\/?$/.test(rest)) return { name: 'collect' };
   if (/^\/sheet\/?$/.test(rest)) return { name: 'sheet' };
   if (/^\/outbox\/?$/.test(rest)) return { name: 'outbox' };
@@ -37,6 +46,9 @@ export function pathOf(screen: Screen): string {
       return `${BASE}/meter/${screen.key}`;
     case 'visit':
       return `${BASE}/visit/${screen.key}`;
+    case 'order':
+    case 'recheck':
+      return `${BASE}/${screen.name}/${screen.key}`;
     case 'route':
       return `${BASE}/`;
     default:

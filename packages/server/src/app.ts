@@ -17,7 +17,9 @@ import { calendarRoutes } from './calendar/routes.ts';
 import { ageingRoutes } from './collections/ageingRoutes.ts';
 import { disputeRoutes } from './collections/disputesRoutes.ts';
 import { escalationRoutes } from './collections/escalationRoutes.ts';
+import { fieldOrdersRoutes } from './collections/fieldOrdersRoutes.ts';
 import { fieldCollectionRoutes } from './collections/fieldRoutes.ts';
+import { collectionHistoryRoutes } from './collections/history.ts';
 import { installmentRoutes } from './collections/installmentsRoutes.ts';
 import { dunningPolicyRoutes } from './collections/policyRoutes.ts';
 import type { ServerConfig } from './config.ts';
@@ -128,6 +130,10 @@ export async function buildApp(
     await mandateRoutes(api, deps);
     await gatewayRoutes(api, deps);
     // collections (issue 6): each part registers its routes below this line.
+    // Collections H: a customer's collection history in one call (docs/arrears.md).
+    await collectionHistoryRoutes(api, deps);
+    // Collections G: shut-off / restore orders and re-checks on the handheld (docs/escalation.md).
+    await fieldOrdersRoutes(api, deps);
     // Collections B: the notification outbox, SMS delivery, the voice-call list (docs/outbox.md).
     await outboxRoutes(api, deps);
     // Collections E: ageing, disputes, installment agreements, results (docs/arrears.md).

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   afterFailedAttempt,
+  isMessageExpired,
   isWithinCallingHours,
+  outboxExpiryCutoff,
   parseDeliveryReceipt,
   receiptOutcome,
   receiptStatOfMessageState,
@@ -116,5 +118,56 @@ describe('delivery receipts', () => {
     expect(receiptStatOfMessageState(2)).toBe('DELIVRD');
     expect(receiptStatOfMessageState(5)).toBe('UNDELIV');
     expect(receiptStatOfMessageState(99)).toBeNull();
+  });
+});
+
+describe('isMessageExpired: a stale notice or dunning message is not sent', () => {
+  const now = new Date('2026-11-24T01:00:00Z');
+  const daysAgo = (d: number) => new Date(now.getTime() - d * 86_400_000);
+  it("expires an SMS or voice notice/dunning message due more than the setting's days ago, not one due since", () => {
+    expect(isMessageExpired({ channel: 'sms', purpose: 'notice', notBefore: daysAgo(8) }, now, 7)).toBe(true);
+    expect(isMessageExpired({ channel: 'voice', purpose: 'dunning', notBefore: daysAgo(7.01) }, now, 7)).toBe(
+      true,
+    );
+    expect(isMessageExpired({ channel: 'sms', purpose: 'dunning', notBefore: daysAgo(6.99) }, now, 7)).toBe(
+      false,
+    );
+    // Exactly at the cutoff is not yet stale.
+    expect(isMessageExpired({ channel: 'sms', purpose: 'notice', notBefore: daysAgo(7) }, now, 7)).toBe(
+      false,
+    );
+    expect(
+      isMessageExpired({ channel: 'sms', purpose: 'notice', notBefore: '2026-11-01T09:00:00+08:00' }, now, 7),
+    ).toBe(true);
+  });
+  it('never expires letters or messages of other purposes, and nothing when the setting is 0', () => {
+    expect(isMessageExpired({ channel: 'letter', purpose: 'letter', notBefore: daysAgo(400) }, now, 7)).toBe(
+      false,
+    );
+    expect(isMessageExpired({ channel: 'letter', purpose: 'dunning', notBefore: daysAgo(400) }, now, 7)).toBe(
+      false,
+    );
+    expect(isMessageExpired({ channel: 'sms', purpose: 'service', notBefore: daysAgo(400) }, now, 7)).toBe(
+      false,
+    );
+    expect(isMessageExpired({ channel: 'sms', purpose: 'notice', notBefore: daysAgo(400) }, now, 0)).toBe(
+      false,
+    );
+    expect(outboxExpiryCutoff(now, 0)).toBeNull();
+    expect(outboxExpiryCutoff(now, Number.NaN)).toBeNull();
+    expect(outboxExpiryCutoff(now, 7)?.toISOString()).toBe('2026-11-17T01:00:00.000Z');
+  });
+  it('property: a message is stale exactly when it was due before the cutoff', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 0, max: 90 * 86_400_000 }),
+        (days, ageMs) => {
+          const notBefore = new Date(now.getTime() - ageMs);
+          const expired = isMessageExpired({ channel: 'sms', purpose: 'dunning', notBefore }, now, days);
+          return expired === ageMs > days * 86_400_000;
+        },
+      ),
+    );
   });
 });

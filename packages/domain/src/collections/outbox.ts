@@ -102,6 +102,48 @@ export function afterFailedAttempt(
   return { action: 'retry', delayMs: retryDelayMs(attempts, settings.retryBaseMs, settings.retryCapMs) };
 }
 
+/** What the sender writes in `last_error` (and the attempt's outcome) for a message it will not send because it is stale. */
+export const OUTBOX_EXPIRED = 'expired';
+
+/**
+ * Messages that go stale: the bill notice and the dunning steps (purpose 'notice' / 'dunning') by
+ * SMS, and the voice-call entries (语音催款) of the same purposes. Each quotes an amount and a
+ * deadline of its day; weeks late (an SMSC that was off, a migration that loaded a year of bill
+ * notices) it would tell the customer something no longer true, and the dunning run's later steps
+ * (and letters) have taken over. Letters are never expired: the escalation part prints and
+ * delivers them by hand, and a letter's date is its own.
+ */
+export const EXPIRING_CHANNELS: readonly string[] = ['sms', 'voice'];
+export const EXPIRING_PURPOSES: readonly string[] = ['notice', 'dunning'];
+
+export function messageCanExpire(m: { channel: string; purpose: string }): boolean {
+  return EXPIRING_CHANNELS.includes(m.channel) && EXPIRING_PURPOSES.includes(m.purpose);
+}
+
+/**
+ * The instant before which a due message is stale: `now` less `expireAfterDays` days (setting
+ * outbox.expireAfterDays, default 7). Null when expiry is off (0 or less, or not a number).
+ */
+export function outboxExpiryCutoff(now: Date, expireAfterDays: number): Date | null {
+  if (!Number.isFinite(expireAfterDays) || expireAfterDays <= 0) return null;
+  return new Date(now.getTime() - expireAfterDays * 86_400_000);
+}
+
+/**
+ * Whether the sender, reaching a due message at `now`, drops it as stale instead of sending it: a
+ * notice or dunning SMS or voice entry whose `notBefore` is more than `expireAfterDays` days ago.
+ * A retried or backed-off message has its `notBefore` moved forward, so it is judged from then.
+ */
+export function isMessageExpired(
+  m: { channel: string; purpose: string; notBefore: Date | string },
+  now: Date,
+  expireAfterDays: number,
+): boolean {
+  const cutoff = outboxExpiryCutoff(now, expireAfterDays);
+  if (!cutoff || !messageCanExpire(m)) return false;
+  return new Date(m.notBefore).getTime() < cutoff.getTime();
+}
+
 function minutesOf(hhmm: string): number {
   const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(hhmm);
   if (!m) throw new RangeError(`not a time of day: ${hhmm}`);

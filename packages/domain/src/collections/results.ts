@@ -55,3 +55,62 @@ export function dunningCoverage(covered: number, inArrears: number): number | nu
 export function percent(value: number | null): number | null {
   return value === null ? null : Math.round(value * 1000) / 10;
 }
+
+// ---------------------------------------------------------------- coverage over time
+
+/** One day's dunning coverage (recorded, or reconstructed when `derived`), summed over a scope. */
+export interface CoveragePoint {
+  day: string;
+  inArrears: number;
+  covered: number;
+  derived: boolean;
+}
+
+/** A month's coverage: its month-end figure, or no data (`day` null, rate null). */
+export interface MonthCoverage {
+  month: string;
+  /** The snapshot day the figure is of: the month's last day once the month is over. */
+  day: string | null;
+  inArrears: number;
+  covered: number;
+  rate: number | null;
+  derived: boolean;
+}
+
+/**
+ * Coverage per month (docs/arrears.md "Coverage over time"): the month-end figure — the month's
+ * latest snapshot day (the last day of a finished month; for the month under way, the latest day
+ * so far). A month without any snapshot has no data: null, never a figure made up.
+ */
+export function monthlyCoverage(
+  points: readonly CoveragePoint[],
+  months: readonly string[],
+): MonthCoverage[] {
+  const last = new Map<string, CoveragePoint>();
+  for (const p of points) {
+    const month = p.day.slice(0, 7);
+    const seen = last.get(month);
+    if (!seen || p.day > seen.day) last.set(month, p);
+  }
+  return months.map((month) => {
+    const p = last.get(month);
+    if (!p) return { month, day: null, inArrears: 0, covered: 0, rate: null, derived: false };
+    return {
+      month,
+      day: p.day,
+      inArrears: p.inArrears,
+      covered: p.covered,
+      rate: dunningCoverage(p.covered, p.inArrears),
+      derived: p.derived,
+    };
+  });
+}
+
+/**
+ * Whether a day's coverage can be measured from meterline's own records: only from the day its
+ * first notice or dunning message came due. Before that the dunning (if any) happened outside
+ * meterline, so the day has no data rather than a coverage of 0%.
+ */
+export function coverageMeasurable(day: string, firstMessageDay: string | null): boolean {
+  return firstMessageDay !== null && day >= firstMessageDay;
+}

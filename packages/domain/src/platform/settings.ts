@@ -90,6 +90,9 @@ export const DEFAULT_SETTINGS = {
   'collections.results.visitFromCycles': 2,
   /** Results: the coverage target, percent ("four standards": 100%). */
   'collections.results.coverageTargetPercent': 100,
+  // Collections I: dunning coverage over time (docs/arrears.md "Coverage over time").
+  /** Results: past month ends of dunning coverage reconstructed from message and visit dates when missing. */
+  'collections.results.coverageHistoryMonths': 12,
   // Outbox sender and SMSC (part B, docs/outbox.md).
   /** SMS go out over SMPP only when this is 1; at 0 they stay pending (nothing is lost). */
   'smsc.enabled': 0,
@@ -130,6 +133,12 @@ export const DEFAULT_SETTINGS = {
   /** The voice-call list (语音催款) takes entries in these hours, China time. */
   'voice.callFrom': '09:00',
   'voice.callUntil': '20:00',
+  // Stale messages (part H, docs/outbox.md "Stale messages").
+  /**
+   * A notice or dunning SMS or voice entry still unsent this many days after it was due is not sent
+   * (cancelled, last_error 'expired'): its amount and deadline are out of date. 0: never expire.
+   */
+  'outbox.expireAfterDays': 7,
   // Dunning (part C, docs/dunning.md): the default policy's timeline (DOMAIN.md §6), used while no
   // policy version is stored, and the daily run's send time and catch-up window.
   /** Day +1 after the reading: the SMS with volume and amount (the bill notice). */

@@ -1,5 +1,7 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import ordersEn from '../orders/i18n.en.json';
+import ordersZhCN from '../orders/i18n.zh-CN.json';
 import en from './en.json';
 import zhCN from './zh-CN.json';
 
@@ -33,7 +35,11 @@ const initial = storedLang();
 applyLang(initial);
 
 void i18n.use(initReactI18next).init({
-  resources: { 'zh-CN': { translation: zhCN }, en: { translation: en } },
+  // The work orders' strings (orders/i18n.*.json) under `orders.`.
+  resources: {
+    'zh-CN': { translation: { ...zhCN, orders: ordersZhCN } },
+    en: { translation: { ...en, orders: ordersEn } },
+  },
   lng: initial,
   fallbackLng: 'zh-CN',
   interpolation: { escapeValue: false },

@@ -7,6 +7,7 @@ import { OnlineBadge } from '../components/OnlineBadge';
 import { useLive, useOnline, useSyncState } from '../components/useLive';
 import { db, getMeta, isConflict, type PendingReading } from '../db';
 import { formatTime, trimZeros } from '../meter/MeterPage';
+import { OrderOutbox } from '../orders/OrderOutbox';
 import { useRouter } from '../router';
 import { syncNow } from './sync';
 
@@ -121,6 +122,7 @@ export default function OutboxPage() {
       )}
       {groups.others.length > 0 && <List header={t('outbox.others')}>{groups.others.map(row)}</List>}
       <VisitOutbox />
+      <OrderOutbox />
       {groups.done.length > 0 && (
         <List header={t('outbox.done')} data-testid="done-list">
           {groups.done.map(row)}

@@ -3,6 +3,8 @@ import { queuedVisits } from '../collect/store';
 import { syncVisits } from '../collect/visitSync';
 import { db, getMeta, isConflict, type PendingReading, queuedReadings, setMeta } from '../db';
 import i18n from '../i18n';
+import { syncOrderResults } from '../orders/orderSync';
+import { queuedOrderResults } from '../orders/store';
 import type { UploadReading, UploadResult } from '../types';
 
 /**
@@ -223,7 +225,8 @@ async function runSync(trigger: string): Promise<SyncReport> {
   const mine = queued.filter((r) => r.username === username);
   report.othersWaiting = queued.length - mine.length;
   const visitsWaiting = (await queuedVisits()).some((v) => v.username === username);
-  if (mine.length === 0 && !visitsWaiting) return report;
+  const ordersWaiting = (await queuedOrderResults()).some((r) => r.username === username);
+  if (mine.length === 0 && !visitsWaiting && !ordersWaiting) return report;
   const sizes = new Map<string, number>();
   for (const item of mine) {
     let size = 2_000;
@@ -247,6 +250,16 @@ async function runSync(trigger: string): Promise<SyncReport> {
     report.rejected += visits.rejected;
     if (visits.error) report.error = visits.error;
     if (visits.networkDown) report.networkDown = true;
+  }
+  // Work-order results and re-checks (停复水工单, orders/orderSync.ts), after the visits.
+  if (ordersWaiting && !report.networkDown) {
+    const orders = await syncOrderResults(username, device);
+    report.sent += orders.sent;
+    report.done += orders.done;
+    report.conflicts += orders.conflicts;
+    report.rejected += orders.rejected;
+    if (orders.error) report.error = orders.error;
+    if (orders.networkDown) report.networkDown = true;
   }
   await db.syncLog.add({
     at: new Date().toISOString(),
@@ -327,8 +340,8 @@ export function syncNow(trigger: string): Promise<SyncReport> {
 export function startAutoSync(): () => void {
   const tryNow = (trigger: string) => {
     if (!navigator.onLine) return;
-    void Promise.all([queuedReadings(), queuedVisits()]).then(([q, v]) => {
-      if (q.length > 0 || v.length > 0) void syncNow(trigger).catch(() => undefined);
+    void Promise.all([queuedReadings(), queuedVisits(), queuedOrderResults()]).then(([q, v, o]) => {
+      if (q.length > 0 || v.length > 0 || o.length > 0) void syncNow(trigger).catch(() => undefined);
     });
   };
   const onOnline = () => tryNow('online');

@@ -1,17 +1,19 @@
-import { ageItem, collectionRate, customerCovered, dunningCoverage, todayInChina } from '@meterline/domain';
+import { collectionRate, dunningCoverage, type MonthCoverage, todayInChina } from '@meterline/domain';
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Caller } from '../platform/context.ts';
 import { loadSettings } from '../platform/settings.ts';
 import { officeCondition } from '../readings/service.ts';
-import { ageingEdges, arrearsRows, cycleMonthsOf } from './ageing.ts';
+import { arrearsRows } from './ageing.ts';
+import { coverageByMonth, coverageOfAccounts } from './coverageHistory.ts';
 
 /**
  * Collection results (催缴成效, docs/arrears.md "Results"): dunning coverage — of the customers in
  * arrears today, those who got every dunning step due to them (domain customerCovered: every notice
  * or dunning message about their overdue bills that came due was sent, and a field visit once they
  * are collections.results.visitFromCycles cycles behind) — per office and reader; and the collection
- * rate (回收率 = collected ÷ billed, bills of a period) per month, office and reader.
+ * rate (回收率 = collected ÷ billed, bills of a period) per month, office and reader. Coverage per
+ * month comes from the daily snapshots (coverageHistory.ts: the month-end figure, no data where none).
  */
 
 export interface RateRow {
@@ -44,6 +46,11 @@ export interface ResultsReport {
     rate: number | null;
     byOffice: CoverageRow[];
     byReader: CoverageRow[];
+    /**
+     * Coverage per month of the collection rate's months: the month-end snapshot (docs/arrears.md
+     * "Coverage over time"), derived when reconstructed from dates, rate null where no data.
+     */
+    byMonth: MonthCoverage[];
   };
   collection: { byMonth: RateRow[]; byOffice: RateRow[]; byReader: RateRow[] };
 }
@@ -149,67 +156,15 @@ export async function resultsReport(
     (r) => Number(r.office_id),
   ).sort((a, b) => (a.rate ?? 2) - (b.rate ?? 2));
 
-  // ---- dunning coverage: customers in arrears today
-  const edges = ageingEdges(settings);
-  const visitFrom = settings['collections.results.visitFromCycles'];
-  const accounts = new Map<
-    number,
-    { officeId: number; readerId: number | null; cycles: number; oldestDueOn: string }
-  >();
-  for (const i of items) {
-    const aged = ageItem(
-      { oldestDueOn: i.oldest_due_on, cycleMonths: cycleMonthsOf(i.zone, settings), owedFen: i.owed_fen },
-      asOf,
-      edges,
-    );
-    const a = accounts.get(i.account_id);
-    if (!a)
-      accounts.set(i.account_id, {
-        officeId: i.office_id,
-        readerId: i.reader_id,
-        cycles: aged.cycles,
-        oldestDueOn: i.oldest_due_on,
-      });
-    else {
-      a.cycles = Math.max(a.cycles, aged.cycles);
-      if (i.oldest_due_on < a.oldestDueOn) a.oldestDueOn = i.oldest_due_on;
-      a.readerId ??= i.reader_id;
-    }
-  }
-  const ids = [...accounts.keys()];
-  const messages = new Map<number, { due: number; sent: number }[]>();
-  const visited = new Set<number>();
-  for (let k = 0; k < ids.length; k += 5000) {
-    const chunk = ids.slice(k, k + 5000);
-    const { rows: billRows } = await sql<{ account_id: number; due: number; sent: number }>`
-      select b.account_id,
-             (select count(*) from outbox_message o
-               where o.account_id = b.account_id and o.bill_id = b.bill_id and o.purpose in ('notice', 'dunning')
-                 and o.not_before <= now() and o.status <> 'cancelled')::int as due,
-             (select count(*) from outbox_message o
-               where o.account_id = b.account_id and o.bill_id = b.bill_id and o.purpose in ('notice', 'dunning')
-                 and o.not_before <= now() and o.status in ('sent', 'delivered'))::int as sent
-        from bill b
-       where b.account_id = any(${chunk}::bigint[]) and b.status = 'open' and b.paid_fen < b.amount_fen
-         and b.due_on < ${asOf}::date and b.amount_fen > 0`.execute(db);
-    for (const r of billRows) {
-      const list = messages.get(Number(r.account_id)) ?? [];
-      list.push({ due: Number(r.due), sent: Number(r.sent) });
-      messages.set(Number(r.account_id), list);
-    }
-    const { rows: visitRows } = await sql<{ account_id: number; last: string }>`
-      select v.account_id, max(v.visited_on)::text as last
-        from collection_visit v
-       where v.account_id = any(${chunk}::bigint[])
-       group by v.account_id`.execute(db);
-    for (const v of visitRows) {
-      const a = accounts.get(Number(v.account_id));
-      if (a && v.last >= a.oldestDueOn) visited.add(Number(v.account_id));
-    }
-  }
+  // ---- dunning coverage: customers in arrears today (and per month, from the daily snapshots)
+  const accounts = await coverageOfAccounts(db, settings, asOf, scope, false, items);
+  const coverageMonths = await coverageByMonth(db, caller, {
+    months: byMonth.map((m) => m.key),
+    officeId: q.officeId,
+  });
   const covRows = (keyOf: (a: { officeId: number; readerId: number | null }) => string) => {
     const m = new Map<string, CoverageRow>();
-    for (const [accountId, a] of accounts) {
+    for (const a of accounts.values()) {
       const key = keyOf(a);
       let row = m.get(key);
       if (!row) {
@@ -222,15 +177,7 @@ export async function resultsReport(
         m.set(key, row);
       }
       row.inArrears++;
-      const ok = customerCovered(
-        {
-          bills: (messages.get(accountId) ?? []).map((b) => ({ messagesDue: b.due, messagesSent: b.sent })),
-          cyclesBehind: a.cycles,
-          visited: visited.has(accountId),
-        },
-        visitFrom,
-      );
-      if (ok) row.covered++;
+      if (a.covered) row.covered++;
     }
     return [...m.values()].map((r) => ({ ...r, rate: dunningCoverage(r.covered, r.inArrears) }));
   };
@@ -246,7 +193,14 @@ export async function resultsReport(
     to,
     period: to,
     coverageTargetPercent: settings['collections.results.coverageTargetPercent'],
-    coverage: { inArrears, covered, rate: dunningCoverage(covered, inArrears), byOffice, byReader },
+    coverage: {
+      inArrears,
+      covered,
+      rate: dunningCoverage(covered, inArrears),
+      byOffice,
+      byReader,
+      byMonth: coverageMonths,
+    },
     collection: { byMonth, byOffice: byOfficeRate, byReader: byReaderRate },
   };
 }

@@ -4,6 +4,7 @@ import {
   escalationRules,
   isRestoreLate,
   isShutoffEligible,
+  meterNumberMatches,
   nextEscalationStep,
   type ShutoffEligibility,
   type ShutoffRefusal,
@@ -348,7 +349,7 @@ export async function recordWorkOrderResult(
     await setCustomerState(trx, ctx, accountId, 'active', `复水（复气）工单 ${o.order_no}`);
   } else if (input.outcome === 'done') {
     if (!confirmed) throw fieldError('confirmedMeterNo', 'REQUIRED');
-    if (confirmed !== o.meter_no)
+    if (!meterNumberMatches(confirmed, o.meter_no))
       throw new DomainError(
         'METER_NUMBER_MISMATCH',
         { confirmed, expected: o.meter_no },

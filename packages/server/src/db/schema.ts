@@ -3,9 +3,11 @@ import type { BankDebitTables } from './schemaBankDebit.ts';
 import type { BillCorrectionTables } from './schemaBillCorrections.ts';
 import type { BillingTables } from './schemaBilling.ts';
 import type { CollectionHoldTables } from './schemaCollectionHolds.ts';
+import type { CoverageTables } from './schemaCoverage.ts';
 import type { DunningTables } from './schemaDunning.ts';
 import type { EscalationTables } from './schemaEscalation.ts';
 import type { FieldCollectionTables } from './schemaFieldCollection.ts';
+import type { FieldOrderTables } from './schemaFieldOrders.ts';
 import type { GatewayTables } from './schemaGateway.ts';
 import type { LateFeeTables } from './schemaLateFees.ts';
 import type { OutboxTables } from './schemaOutbox.ts';
@@ -492,7 +494,9 @@ export interface DB
     GatewayTables,
     OutboxTables,
     CollectionHoldTables,
+    CoverageTables,
     EscalationTables,
+    FieldOrderTables,
     FieldCollectionTables,
     DunningTables {
   setting: SettingTable;

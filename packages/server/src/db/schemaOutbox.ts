@@ -21,7 +21,15 @@ declare module './schemaBilling.ts' {
   }
 }
 
-export type OutboxAttemptOutcome = 'submitting' | 'submitted' | 'rejected' | 'unknown' | 'listed' | 'invalid';
+export type OutboxAttemptOutcome =
+  | 'submitting'
+  | 'submitted'
+  | 'rejected'
+  | 'unknown'
+  | 'listed'
+  | 'invalid'
+  // Stale: not sent (part H, migration 0022).
+  | 'expired';
 
 export interface OutboxAttemptTable {
   account_id: number;

@@ -166,4 +166,47 @@ describe('outbox API', () => {
     expect(lines[1]).toContain('"请缴纳水费, ""欠费"" 56 元"');
     expect(lines).toHaveLength(2);
   });
+
+  it('filters the cancelled by reason: the stale (expired) apart from the paid; the chart counts them', async () => {
+    const stale = await enqueueMessage(t.db, {
+      accountId: account,
+      channel: 'sms',
+      recipient: '13812345678',
+      template: 'bill_notice',
+      body: '旧通知',
+      dedupeKey: 'r-expired',
+    });
+    const paid = await enqueueMessage(t.db, {
+      accountId: account,
+      channel: 'sms',
+      recipient: '13812345678',
+      template: 'dunning_reminder',
+      body: '已缴',
+      dedupeKey: 'r-paid',
+    });
+    // As the sender leaves them (sender.test.ts proves it does).
+    await t.db
+      .updateTable('outbox_message')
+      .set({ status: 'cancelled', last_error: 'expired' })
+      .where('message_id', '=', stale.messageId)
+      .execute();
+    await t.db
+      .updateTable('outbox_message')
+      .set({ status: 'cancelled', last_error: 'paid' })
+      .where('message_id', '=', paid.messageId)
+      .execute();
+    const ids = async (url: string) => {
+      const res = await t.as('manager')({ method: 'GET', url });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().items.map((i: { messageId: number }) => i.messageId);
+    };
+    expect(await ids('/api/outbox?reason=expired')).toEqual([stale.messageId]);
+    expect(await ids('/api/outbox?status=cancelled&reason=paid')).toEqual([paid.messageId]);
+    expect((await ids('/api/outbox?status=cancelled')).length).toBeGreaterThanOrEqual(3);
+    const bad = await t.as('manager')({ method: 'GET', url: '/api/outbox?reason=lost' });
+    expect(bad.statusCode).toBe(400);
+    const stats = await t.as('manager')({ method: 'GET', url: '/api/outbox/stats' });
+    expect(stats.json().totals.expired).toBe(1);
+    expect(stats.json().totals.cancelled).toBeGreaterThanOrEqual(3);
+  });
 });

@@ -43,6 +43,10 @@ export async function outboxRoutes(app: FastifyInstance, { db }: AppDeps): Promi
           status: z.enum(STATUSES).optional(),
           channel: z.enum(CHANNELS).optional(),
           template: text(60).optional(),
+          reason: z
+            .enum(['expired', 'paid'])
+            .optional()
+            .describe('Cancelled messages only: stale (expired) or their bill paid'),
           from: isoDate.optional(),
           to: isoDate.optional(),
           officeId: id.optional(),

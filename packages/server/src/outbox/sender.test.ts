@@ -109,6 +109,7 @@ beforeEach(async () => {
     'outbox.batchSize': 500,
     'outbox.leaseMs': 120_000,
     'smsc.windowSize': 20,
+    'outbox.expireAfterDays': 7,
   });
 });
 
@@ -428,6 +429,117 @@ describe('outbox sender', () => {
     expect(v).toMatchObject({ status: 'sent', call_list_date: '2026-11-24', attempts: 1 });
     expect(l!.status).toBe('pending');
     expect(peer.submits).toHaveLength(0);
+  });
+
+  it('a stale notice or dunning message is cancelled as expired and never reaches the SMSC; a fresh one does', async () => {
+    const day = 86_400_000;
+    const ago = (days: number) => new Date(Date.now() - days * day).toISOString();
+    // A customer of the manager's office (0101), so the manager may retry its message below.
+    const stale = Number(
+      (
+        await t.db
+          .selectFrom('customer as c')
+          .innerJoin('office as o', 'o.office_id', 'c.office_id')
+          .select('c.account_id')
+          .where('o.code', '=', '0101')
+          .orderBy('c.account_id', 'desc')
+          .executeTakeFirstOrThrow()
+      ).account_id,
+    );
+    // A year of bill notices loaded by a migration, and a dunning reminder the SMSC outage held 8 days.
+    const staleNotice = await sms(stale, '【供水】您 2025-10 水费 30.00 元', {
+      purpose: 'notice',
+      notBefore: ago(365),
+    });
+    const staleDunning = await sms(stale, '您的水费已逾期 10 天', { purpose: 'dunning', notBefore: ago(8) });
+    // Due 6 days ago (under outbox.expireAfterDays = 7): still sent.
+    const fresh = await sms(accounts[9]!, '您的水费已逾期，请尽快缴纳', {
+      purpose: 'dunning',
+      notBefore: ago(6),
+    });
+    // Not a notice or dunning message: never expires.
+    const other = await sms(accounts[9]!, '您的业务已办结', { purpose: 'service', notBefore: ago(30) });
+    const letter = (
+      await enqueueMessage(t.db, {
+        accountId: accounts[9]!,
+        channel: 'letter',
+        recipient: '幸福小区3栋',
+        template: 'formal_letter',
+        body: '催缴公函',
+        dedupeKey: `l:${++seq}`,
+        purpose: 'letter',
+        notBefore: ago(60),
+      })
+    ).messageId;
+    startSender();
+    await until(allIn([fresh, other], 'delivered'));
+    const [n, d, f, o, l] = await messages([staleNotice, staleDunning, fresh, other, letter]);
+    expect(n).toMatchObject({ status: 'cancelled', last_error: 'expired', attempts: 0, sent_at: null });
+    expect(d).toMatchObject({ status: 'cancelled', last_error: 'expired', attempts: 0 });
+    expect(f).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(o!.status).toBe('delivered');
+    expect(l!.status).toBe('pending'); // letters are the escalation part's, never expired
+    // The SMSC saw only the fresh ones.
+    expect(peer.submits.map((x) => x.ref).sort()).toEqual(
+      [`${accounts[9]}-${fresh}`, `${accounts[9]}-${other}`].sort(),
+    );
+    expect(peer.delivered().has(`${stale}-${staleNotice}`)).toBe(false);
+    // The decision is in the delivery audit.
+    const attempts = await t.db
+      .selectFrom('outbox_attempt')
+      .selectAll()
+      .where('message_id', 'in', [staleNotice, staleDunning])
+      .orderBy('message_id')
+      .execute();
+    expect(attempts.map((a) => [a.message_id, a.attempt_no, a.outcome])).toEqual([
+      [staleNotice, 1, 'expired'],
+      [staleDunning, 1, 'expired'],
+    ]);
+    expect(attempts[1]!.error).toMatch(/^due \d{4}-\d{2}-\d{2} \d{2}:\d{2}, before .*not sent$/);
+
+    // Staff may still send one on purpose: a retry makes it due now, and it goes.
+    const retried = await t.as('manager')({
+      method: 'POST',
+      url: `/api/customers/${stale}/messages/${staleDunning}/retry`,
+    });
+    expect(retried.statusCode, retried.body).toBe(200);
+    await until(allIn([staleDunning], 'delivered'));
+    expect((await messages([staleNotice]))[0]!.status).toBe('cancelled');
+  });
+
+  it('expiry follows the setting: 0 sends even a year-old notice; a stale voice entry is not listed', async () => {
+    const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    await setSettings({ 'outbox.expireAfterDays': 0 });
+    const old = await sms(accounts[10]!, '旧通知', { purpose: 'notice', notBefore: ago(365) });
+    startSender();
+    await until(allIn([old], 'delivered'));
+    await sender!.stop();
+    sender = null;
+
+    await setSettings({ 'outbox.expireAfterDays': 3 });
+    const now = new Date('2026-11-24T02:00:00Z'); // 10:00 in China, within calling hours
+    const voice = async (days: number) =>
+      (
+        await enqueueMessage(t.db, {
+          accountId: accounts[10]!,
+          channel: 'voice',
+          recipient: '13712345678',
+          template: 'voice_dunning',
+          body: '语音催款',
+          dedupeKey: `v:${++seq}`,
+          purpose: 'dunning',
+          notBefore: new Date(now.getTime() - days * 86_400_000),
+        })
+      ).messageId;
+    const staleVoice = await voice(4);
+    const freshVoice = await voice(2);
+    const s = new OutboxSender(t.db, { log: () => {}, now: () => now });
+    sender = s;
+    const r = await s.tick();
+    const [sv, fv] = await messages([staleVoice, freshVoice]);
+    expect(sv).toMatchObject({ status: 'cancelled', last_error: 'expired', call_list_date: null });
+    expect(fv).toMatchObject({ status: 'sent', call_list_date: '2026-11-24' });
+    expect(r.expired).toBe(1);
   });
 
   it('a message left sending by a process that died is taken up again after its lease', async () => {

@@ -1,8 +1,12 @@
 import {
   afterFailedAttempt,
   type DeliveryReceipt,
+  EXPIRING_CHANNELS,
+  EXPIRING_PURPOSES,
   isWithinCallingHours,
+  OUTBOX_EXPIRED,
   OUTBOX_MESSAGES,
+  outboxExpiryCutoff,
   type Settings,
   todayInChina,
   validateSmsRecipient,
@@ -26,7 +30,9 @@ import {
  *
  * A batch is claimed with FOR UPDATE SKIP LOCKED (several processes may run senders), marked
  * 'sending' under a lease, and its attempts are written and committed before the SMSC is asked.
- * A stop-if-paid message whose bill is paid (or cancelled) by then is cancelled, never sent.
+ * A stop-if-paid message whose bill is paid (or cancelled) by then is cancelled, never sent; so is
+ * a stale notice or dunning message, due more than `outbox.expireAfterDays` ago (last_error
+ * 'expired', an attempt with outcome 'expired').
  * Refusals retry with exponential back-off, then fail; a submit left unanswered (link dropped,
  * process died) is in doubt and is resent with the same client reference or held, per
  * `smsc.inDoubt`. Letters are left alone: the escalation part prints them.
@@ -65,6 +71,8 @@ export interface TickResult {
   failed: number;
   retried: number;
   cancelled: number;
+  /** Of the cancelled: stale, due more than outbox.expireAfterDays ago (never sent). */
+  expired: number;
   inDoubt: number;
   listed: number;
   receiptsApplied: number;
@@ -184,6 +192,10 @@ export class OutboxSender {
       if (n < s['outbox.batchSize']) break;
     }
     result.receiptsApplied += await this.applyReceipts();
+    if (result.expired > 0)
+      this.log(
+        `${result.expired} stale message(s) not sent: due more than ${s['outbox.expireAfterDays']} days ago (outbox.expireAfterDays)`,
+      );
     return result;
   }
 
@@ -231,7 +243,8 @@ export class OutboxSender {
   /** Claims one batch (cancelling the paid), sends it, records the outcomes. Returns rows claimed. */
   private async sendBatch(transport: SmsTransport, s: Settings, result: TickResult): Promise<number> {
     const leaseMs = s['outbox.leaseMs'];
-    const claimed = await sql<Claimed & { cancelled: boolean }>`
+    const cutoff = outboxExpiryCutoff(this.now(), s['outbox.expireAfterDays']);
+    const claimed = await sql<Claimed & { skipped: 'paid' | 'expired' | null }>`
       with due as (
         select m.account_id, m.message_id
           from outbox_message m
@@ -246,13 +259,14 @@ export class OutboxSender {
            and b.account_id = m.account_id and b.bill_id = m.bill_id
            and (b.status = 'cancelled' or b.paid_fen >= b.amount_fen)
         returning m.account_id, m.message_id
-      ), claimed as (
+      ), ${expireCtes(cutoff)} claimed as (
         update outbox_message m
            set status = 'sending', attempts = m.attempts + 1,
                lease_until = now() + ${leaseMs} * interval '1 millisecond'
           from due d
          where m.account_id = d.account_id and m.message_id = d.message_id
            and not exists (select 1 from paid p where p.account_id = d.account_id and p.message_id = d.message_id)
+           and not exists (select 1 from expired e where e.account_id = d.account_id and e.message_id = d.message_id)
         returning m.account_id, m.message_id, m.recipient, m.body, m.attempts
       ), logged as (
         insert into outbox_attempt (account_id, message_id, attempt_no, outcome)
@@ -263,12 +277,15 @@ export class OutboxSender {
           from claimed c
         returning account_id, message_id, attempt_no
       )
-      select c.account_id, c.message_id, c.recipient, c.body, c.attempts, l.attempt_no, false as cancelled
+      select c.account_id, c.message_id, c.recipient, c.body, c.attempts, l.attempt_no, null::text as skipped
         from claimed c join logged l using (account_id, message_id)
       union all
-      select p.account_id, p.message_id, '', '', 0, 0, true from paid p`.execute(this.db);
-    const rows = claimed.rows.filter((r) => !r.cancelled);
+      select p.account_id, p.message_id, '', '', 0, 0, 'paid' from paid p
+      union all
+      select e.account_id, e.message_id, '', '', 0, 0, 'expired' from expired e`.execute(this.db);
+    const rows = claimed.rows.filter((r) => r.skipped === null);
     result.cancelled += claimed.rows.length - rows.length;
+    result.expired += claimed.rows.filter((r) => r.skipped === 'expired').length;
     if (rows.length === 0) return claimed.rows.length;
 
     const sent: { row: Claimed; ids: string[] }[] = [];
@@ -509,7 +526,8 @@ export class OutboxSender {
 
   /**
    * Voice entries (语音催款) due now go onto today's call list, within calling hours only; the list
-   * is downloaded by the call centre (GET /api/outbox/voice-list). Paid ones are cancelled.
+   * is downloaded by the call centre (GET /api/outbox/voice-list). Paid ones are cancelled, and so
+   * are stale ones (due more than outbox.expireAfterDays ago: a week-old amount is not read out).
    */
   private async listVoice(s: Settings, result: TickResult): Promise<void> {
     const now = this.now();
@@ -525,8 +543,9 @@ export class OutboxSender {
     }
     if (!inHours) return;
     const today = todayInChina(now);
+    const cutoff = outboxExpiryCutoff(now, s['outbox.expireAfterDays']);
     for (let i = 0; i < MAX_BATCHES_PER_TICK; i++) {
-      const rows = await sql<{ listed: number; cancelled: number }>`
+      const rows = await sql<{ listed: number; cancelled: number; expired: number }>`
         with due as (
           select m.account_id, m.message_id from outbox_message m
            where m.status = 'pending' and m.not_before <= ${now} and m.channel = 'voice'
@@ -538,12 +557,13 @@ export class OutboxSender {
              and b.account_id = m.account_id and b.bill_id = m.bill_id
              and (b.status = 'cancelled' or b.paid_fen >= b.amount_fen)
           returning m.account_id, m.message_id
-        ), listed as (
+        ), ${expireCtes(cutoff)} listed as (
           update outbox_message m
              set status = 'sent', sent_at = now(), attempts = m.attempts + 1, call_list_date = ${today}::date
             from due d
            where m.account_id = d.account_id and m.message_id = d.message_id
              and not exists (select 1 from paid p where p.account_id = d.account_id and p.message_id = d.message_id)
+             and not exists (select 1 from expired e where e.account_id = d.account_id and e.message_id = d.message_id)
           returning m.account_id, m.message_id
         ), logged as (
           insert into outbox_attempt (account_id, message_id, attempt_no, outcome)
@@ -553,17 +573,57 @@ export class OutboxSender {
                  'listed'
             from listed l
         )
-        select (select count(*) from listed)::int as listed, (select count(*) from paid)::int as cancelled`.execute(
-        this.db,
-      );
-      const { listed = 0, cancelled = 0 } = rows.rows[0] ?? {};
+        select (select count(*) from listed)::int as listed, (select count(*) from paid)::int as cancelled,
+               (select count(*) from expired)::int as expired`.execute(this.db);
+      const { listed = 0, cancelled = 0, expired = 0 } = rows.rows[0] ?? {};
       result.listed += listed;
-      result.cancelled += cancelled;
-      if (listed + cancelled < VOICE_BATCH) break;
+      result.cancelled += cancelled + expired;
+      result.expired += expired;
+      if (listed + cancelled + expired < VOICE_BATCH) break;
     }
   }
 }
 
 function emptyResult(): TickResult {
-  return { sent: 0, failed: 0, retried: 0, cancelled: 0, inDoubt: 0, listed: 0, receiptsApplied: 0 };
+  return {
+    sent: 0,
+    failed: 0,
+    retried: 0,
+    cancelled: 0,
+    expired: 0,
+    inDoubt: 0,
+    listed: 0,
+    receiptsApplied: 0,
+  };
+}
+
+/**
+ * The stale part of a claim (domain isMessageExpired, set-based): of the due rows `due` not already
+ * cancelled as paid (`paid`), those of an expiring channel and purpose due before the cutoff are
+ * cancelled with last_error 'expired', and the decision is logged as an attempt. A fragment of the
+ * claim statement: it defines the CTEs `expired` and `expired_logged` and ends with a comma.
+ */
+function expireCtes(cutoff: Date | null) {
+  if (!cutoff)
+    return sql`expired as (select null::bigint as account_id, null::bigint as message_id where false),`;
+  return sql`
+      expired as (
+        update outbox_message m set status = 'cancelled', last_error = ${OUTBOX_EXPIRED}, lease_until = null
+          from due d
+         where m.account_id = d.account_id and m.message_id = d.message_id
+           and m.channel = any(${[...EXPIRING_CHANNELS]}::text[]) and m.purpose = any(${[...EXPIRING_PURPOSES]}::text[])
+           and m.not_before < ${cutoff}::timestamptz
+           and not exists (select 1 from paid p where p.account_id = d.account_id and p.message_id = d.message_id)
+        returning m.account_id, m.message_id, m.not_before
+      ), expired_logged as (
+        insert into outbox_attempt (account_id, message_id, attempt_no, outcome, error)
+        select e.account_id, e.message_id,
+               coalesce((select max(a.attempt_no) from outbox_attempt a
+                          where a.account_id = e.account_id and a.message_id = e.message_id), 0) + 1,
+               ${OUTBOX_EXPIRED},
+               'due ' || to_char(e.not_before at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') ||
+               ', before ' || to_char(${cutoff}::timestamptz at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') ||
+               ' (outbox.expireAfterDays): not sent'
+          from expired e
+      ),`;
 }

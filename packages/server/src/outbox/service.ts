@@ -1,4 +1,4 @@
-import { DomainError, OUTBOX_MESSAGES } from '@meterline/domain';
+import { DomainError, OUTBOX_EXPIRED, OUTBOX_MESSAGES } from '@meterline/domain';
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { OutboxChannel, OutboxStatus } from '../db/schemaBilling.ts';
@@ -18,6 +18,8 @@ export interface OutboxQuery {
   status?: OutboxStatus;
   channel?: OutboxChannel;
   template?: string;
+  /** Why a cancelled message was not sent: stale ('expired', docs/outbox.md "Stale messages") or its bill was paid. */
+  reason?: 'expired' | 'paid';
   /** Created on or after / on or before (China dates). */
   from?: string;
   to?: string;
@@ -114,6 +116,7 @@ function where(caller: Caller, q: Omit<OutboxQuery, 'page' | 'pageSize'>) {
   if (q.status) parts.push(sql`m.status = ${q.status}`);
   if (q.channel) parts.push(sql`m.channel = ${q.channel}`);
   if (q.template) parts.push(sql`m.template = ${q.template}`);
+  if (q.reason) parts.push(sql`m.status = 'cancelled' and m.last_error = ${q.reason}`);
   if (q.accountId) parts.push(sql`m.account_id = ${q.accountId}`);
   if (q.from) parts.push(sql`m.created_at >= (${q.from}::date)::timestamp at time zone 'Asia/Shanghai'`);
   if (q.to) parts.push(sql`m.created_at < (${q.to}::date + 1)::timestamp at time zone 'Asia/Shanghai'`);
@@ -148,13 +151,19 @@ export async function outboxStats(
   totals: Record<string, number>;
 }> {
   const cond = where(caller, q);
-  const rows = await sql<{ day: string; status: OutboxStatus; n: number }>`
-    select to_char(m.created_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD') as day, m.status, count(*)::int as n
+  const rows = await sql<{ day: string; status: OutboxStatus; n: number; expired: number }>`
+    select to_char(m.created_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD') as day, m.status, count(*)::int as n,
+           count(*) filter (where m.status = 'cancelled' and m.last_error = ${OUTBOX_EXPIRED})::int as expired
       from outbox_message m join customer c on c.account_id = m.account_id
      where ${cond}
      group by 1, 2 order by 1, 2`.execute(db);
+  // `expired`: of the cancelled, those the sender found stale (docs/outbox.md "Stale messages");
+  // like the statuses, absent when there are none.
   const totals: Record<string, number> = {};
-  for (const r of rows.rows) totals[r.status] = (totals[r.status] ?? 0) + r.n;
+  for (const r of rows.rows) {
+    totals[r.status] = (totals[r.status] ?? 0) + r.n;
+    if (r.expired > 0) totals.expired = (totals.expired ?? 0) + r.expired;
+  }
   return { byDay: rows.rows.map((r) => ({ day: r.day, status: r.status, count: r.n })), totals };
 }
 

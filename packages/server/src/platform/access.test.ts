@@ -581,6 +581,14 @@ beforeAll(async () => {
     `insert into inspection_referral (account_id, office_id, order_id) values ($1, $2, $3)`,
     [accountId, officeA, shutoffA.rows[0]!.order_id],
   );
+  // Collections G (docs/escalation.md "On the handheld"): a field result of office A's shut-off order.
+  const fieldResultA = await t.pool.query<{ result_id: string }>(
+    `insert into field_order_result (account_id, client_result_id, office_id, kind, order_id, outcome, status,
+       recorded_at, device_id, staff_id)
+     values ($1, 'access-result', $2, 'order', $3, 'done', 'applied', now(), 'x', $4) returning result_id`,
+    [accountId, officeA, shutoffA.rows[0]!.order_id, clerkForE.staff_id],
+  );
+  ids.resultId = fieldResultA.rows[0]!.result_id;
 });
 
 afterAll(async () => {
@@ -648,6 +656,31 @@ describe('office scope on every route', () => {
             },
           });
           expect(rows.json().results[0].outcome, name).toBe('rejected');
+        }
+        if (name === 'POST /api/field/orders/results') {
+          // Office A's customer, named by account in the body: that result is refused.
+          const rows = await asB({
+            method: 'POST',
+            url,
+            payload: {
+              deviceId: 'x',
+              results: [
+                {
+                  clientResultId: 'scope-a',
+                  kind: 'order',
+                  accountId: ids.accountId,
+                  orderId: 1,
+                  outcome: 'obstructed',
+                  note: 'x',
+                  recordedAt: new Date().toISOString(),
+                },
+              ],
+            },
+          });
+          expect(rows.json().results[0], name).toMatchObject({
+            result: 'rejected',
+            error: { code: 'NOT_FOUND' },
+          });
         }
         if (name === 'POST /api/readings/bulk') {
           const file = multipart(
@@ -785,6 +818,13 @@ describe('office scope on every route', () => {
         case 'GET /api/collections/work-orders':
         case 'GET /api/collections/referrals':
         case 'GET /api/collections/rechecks':
+          for (const item of body.items) expect(item.officeId, name).toBe(officeB);
+          break;
+        // Collections G: the handheld's orders and re-checks, and the field results.
+        case 'GET /api/field/orders':
+          for (const item of [...body.orders, ...body.rechecks]) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/collections/field-results':
           for (const item of body.items) expect(item.officeId, name).toBe(officeB);
           break;
         case 'GET /api/collections/restores/report':

@@ -184,6 +184,8 @@ export const UNSCOPED_PARAMS = new Set([
   // Field collection tasks and visits are addressed within their account (:accountId).
   'taskId',
   'visitId',
+  // Field results of work orders and re-checks are addressed within their account (:accountId).
+  'resultId',
   '*',
 ]);
 

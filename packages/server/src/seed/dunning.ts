@@ -1,4 +1,4 @@
-import { addDays, todayInChina } from '@meterline/domain';
+import { addDays, DEFAULT_SETTINGS, todayInChina } from '@meterline/domain';
 import type { Kysely } from 'kysely';
 import { runDunning } from '../collections/dunning.ts';
 import type { DB } from '../db/schema.ts';
@@ -22,6 +22,22 @@ export async function enableDemoSandboxSmsc(db: Kysely<DB>, today: string = toda
         updated_by: null,
       })),
     )
+    .onConflict((oc) => oc.columns(['key', 'effective_from']).doNothing())
+    .execute();
+  // The demo's history (a month of replayed dunning, the bills' notices) is sent on its first day as
+  // it would have been on its own days, not dropped as stale (outbox.expireAfterDays, docs/outbox.md
+  // "Stale messages"); from the next day the default applies.
+  await db
+    .insertInto('setting')
+    .values([
+      { key: 'outbox.expireAfterDays', effective_from: today, value: JSON.stringify(0), updated_by: null },
+      {
+        key: 'outbox.expireAfterDays',
+        effective_from: addDays(today, 1),
+        value: JSON.stringify(DEFAULT_SETTINGS['outbox.expireAfterDays']),
+        updated_by: null,
+      },
+    ])
     .onConflict((oc) => oc.columns(['key', 'effective_from']).doNothing())
     .execute();
   invalidateSettings();

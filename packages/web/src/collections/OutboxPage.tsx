@@ -57,7 +57,8 @@ interface Stats {
   from: string;
   to: string;
   byDay: { day: string; status: Status; count: number }[];
-  totals: Partial<Record<Status, number>>;
+  /** `expired`: of the cancelled, those the sender found stale (docs/outbox.md "Stale messages"). */
+  totals: Partial<Record<Status | 'expired', number>>;
 }
 
 const STATUSES: Status[] = ['pending', 'sending', 'sent', 'delivered', 'failed', 'cancelled'];
@@ -86,13 +87,15 @@ export default function OutboxPage() {
   const { message } = App.useApp();
   const { can } = useAuth();
   const handle = useErrorHandler();
-  const [status, setStatus] = useState<Status | undefined>();
+  // 'expired': the cancelled the sender found stale (status cancelled, reason expired).
+  const [status, setStatus] = useState<Status | 'expired' | undefined>();
   const [channel, setChannel] = useState<Channel | undefined>();
   const [page, setPage] = useState(1);
   const [voiceDate, setVoiceDate] = useState<Dayjs>(dayjs());
   const pageSize = 20;
   const list = useApi<{ items: OutboxItem[]; total: number }>('/api/outbox', {
-    status,
+    status: status === 'expired' ? undefined : status,
+    reason: status === 'expired' ? 'expired' : undefined,
     channel,
     page,
     pageSize,
@@ -150,6 +153,11 @@ export default function OutboxPage() {
               {t(`outbox.status.${st}`)}: {stats.data?.totals[st] ?? 0}
             </Tag>
           ))}
+          {(stats.data?.totals.expired ?? 0) > 0 && (
+            <Tag data-testid="outbox-expired-total">
+              {t('outbox.expiredTotal')}: {stats.data?.totals.expired}
+            </Tag>
+          )}
         </Space>
         {chart && <Chart option={chart} height={260} label={t('outbox.chartTitle')} testId="outbox-chart" />}
       </Card>
@@ -177,12 +185,16 @@ export default function OutboxPage() {
             allowClear
             placeholder={t('outbox.statusFilter')}
             style={{ width: 160 }}
+            data-testid="outbox-status-filter"
             value={status}
             onChange={(v) => {
               setStatus(v);
               setPage(1);
             }}
-            options={STATUSES.map((s) => ({ value: s, label: t(`outbox.status.${s}`) }))}
+            options={[
+              ...STATUSES.map((s) => ({ value: s, label: t(`outbox.status.${s}`) })),
+              { value: 'expired', label: t('outbox.statusExpired') },
+            ]}
           />
           <Select
             allowClear
@@ -249,7 +261,11 @@ export default function OutboxPage() {
               width: 110,
               render: (s: Status, r) => (
                 <Tooltip title={r.lastError || r.deliveryStatus || undefined}>
-                  <Tag color={STATUS_COLORS[s]}>{t(`outbox.status.${s}`)}</Tag>
+                  <Tag color={STATUS_COLORS[s]}>
+                    {s === 'cancelled' && r.lastError === 'expired'
+                      ? t('outbox.statusExpired')
+                      : t(`outbox.status.${s}`)}
+                  </Tag>
                 </Tooltip>
               ),
             },

@@ -9,7 +9,8 @@ import { MonthInput, OfficeSelect, useOfficeParam } from '../reading/common';
 
 /**
  * 催缴成效 (docs/arrears.md "Results"): dunning coverage today (the "four standards" target 100%:
- * customers in arrears who got every dunning step due) per office and reader, and the collection
+ * customers in arrears who got every dunning step due) per office and reader, and per month (the
+ * month-end snapshot, docs/arrears.md "Coverage over time") beside the collection
  * rate (回收率 = collected ÷ billed, bills of a period) per month, office and reader.
  */
 
@@ -31,6 +32,16 @@ interface CoverageRow {
   rate: number | null;
 }
 
+/** A month's dunning coverage: its month-end snapshot (derived: reconstructed from dates), or no data. */
+interface MonthCoverage {
+  month: string;
+  day: string | null;
+  inArrears: number;
+  covered: number;
+  rate: number | null;
+  derived: boolean;
+}
+
 interface Results {
   asOf: string;
   period: string;
@@ -41,6 +52,7 @@ interface Results {
     rate: number | null;
     byOffice: CoverageRow[];
     byReader: CoverageRow[];
+    byMonth: MonthCoverage[];
   };
   collection: { byMonth: RateRow[]; byOffice: RateRow[]; byReader: RateRow[] };
 }
@@ -94,6 +106,46 @@ export default function ResultsPage() {
           yAxisIndex: 1,
           itemStyle: { color: '#fa541c' },
           data: d.collection.byMonth.map((m) => pctNum(m.rate)),
+        },
+      ],
+    };
+  }, [d, t]);
+
+  // Coverage per month at its month end, with the "four standards" target; months without a
+  // snapshot are gaps (no data), reconstructed months are marked * on the axis.
+  const coverageLine = useMemo<ChartOption | null>(() => {
+    if (!d) return null;
+    const months = d.coverage.byMonth;
+    return {
+      tooltip: {
+        trigger: 'axis',
+        formatter: (params: unknown) => {
+          const p = (params as { dataIndex: number }[])[0];
+          const m = p ? months[p.dataIndex] : undefined;
+          if (!m) return '';
+          if (m.day === null) return `${m.month}<br/>${t('results.none')}`;
+          return `${m.month} (${m.day}${m.derived ? ' *' : ''})<br/>${t('results.coverage')}: ${pct(m.rate)}<br/>${t(
+            'results.coveredOf',
+            { covered: m.covered, inArrears: m.inArrears },
+          )}`;
+        },
+      },
+      grid: { left: 8, right: 24, bottom: 8, top: 36, containLabel: true },
+      xAxis: { type: 'category', data: months.map((m) => (m.derived ? `${m.month}*` : m.month)) },
+      yAxis: { type: 'value', name: '%', max: 100, min: 0 },
+      series: [
+        {
+          name: t('results.coverageMonthEnd'),
+          type: 'line',
+          connectNulls: false,
+          itemStyle: { color: '#13c2c2' },
+          data: months.map((m) => pctNum(m.rate)),
+          markLine: {
+            symbol: 'none',
+            lineStyle: { type: 'dashed', color: '#52c41a' },
+            label: { formatter: `${t('results.target')} ${d.coverageTargetPercent}%` },
+            data: [{ yAxis: d.coverageTargetPercent }],
+          },
         },
       ],
     };
@@ -219,16 +271,35 @@ export default function ResultsPage() {
           </Card>
         </Col>
       </Row>
-      <Card size="small" title={t('results.rateByMonth')}>
-        {rateLine && (
-          <Chart
-            option={rateLine}
-            height={300}
-            label={t('results.rateByMonth')}
-            testId="results-rate-chart"
-          />
-        )}
-      </Card>
+      <Row gutter={16}>
+        <Col xs={24} xl={12}>
+          <Card size="small" title={t('results.rateByMonth')}>
+            {rateLine && (
+              <Chart
+                option={rateLine}
+                height={300}
+                label={t('results.rateByMonth')}
+                testId="results-rate-chart"
+              />
+            )}
+          </Card>
+        </Col>
+        <Col xs={24} xl={12}>
+          <Card size="small" title={t('results.coverageByMonth')}>
+            {coverageLine && (
+              <Chart
+                option={coverageLine}
+                height={300}
+                label={t('results.coverageByMonth')}
+                testId="results-coverage-month-chart"
+              />
+            )}
+            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+              {t('results.coverageMonthNote')}
+            </Typography.Text>
+          </Card>
+        </Col>
+      </Row>
       <Row gutter={16}>
         <Col xs={24} lg={12}>
           <Card size="small" title={t('results.coverageByReader')}>

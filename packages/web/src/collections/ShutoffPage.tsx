@@ -27,6 +27,7 @@ import { formatDateTime } from '../components/format';
 import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { newKey } from '../payments/types';
+import { FieldResultsPanel } from './FieldResultsPanel';
 import { WorkOrdersTable } from './WorkOrdersPage';
 
 interface ShutoffRequest {
@@ -318,6 +319,16 @@ export default function ShutoffPage() {
                   <WorkOrdersTable kind="restore" reloadKey={ordersTick} />
                 </Card>
               </Space>
+            ),
+          },
+          {
+            // Collections G: results and re-checks sent from the handheld (docs/escalation.md).
+            key: 'fieldResults',
+            label: t('fieldOrders.tab'),
+            children: (
+              <Card size="small">
+                <FieldResultsPanel />
+              </Card>
             ),
           },
           {

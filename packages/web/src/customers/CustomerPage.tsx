@@ -29,10 +29,12 @@ import { AddressesTab } from './tabs/AddressesTab';
 import { ArrearsTab } from './tabs/ArrearsTab';
 import { AuditTab } from './tabs/AuditTab';
 import { BlacklistTab } from './tabs/BlacklistTab';
+import { CollectionsHistoryTab } from './tabs/CollectionsHistoryTab';
 import { ContactsTab } from './tabs/ContactsTab';
 import { DocumentsTab } from './tabs/DocumentsTab';
 import { IdentityTab } from './tabs/IdentityTab';
 import { LowIncomeTab } from './tabs/LowIncomeTab';
+import { MessagesTab } from './tabs/MessagesTab';
 import { MetersTab } from './tabs/MetersTab';
 import { ServicePointsTab } from './tabs/ServicePointsTab';
 import { StateTab } from './tabs/StateTab';
@@ -108,6 +110,22 @@ function CustomerView({ accountId }: { accountId: string }) {
     { key: 'payments', label: t('tabs.payments'), children: <PaymentsTab accountId={c.account_id} /> },
     ...(can('collection.view') || can('collection.dispute')
       ? [{ key: 'arrears', label: t('tabs.arrears'), children: <ArrearsTab accountId={c.account_id} /> }]
+      : []),
+    // Collections H: the customer's messages and collection history (docs/outbox.md, docs/arrears.md).
+    ...(can('collection.view') || can('collection.policy')
+      ? [{ key: 'messages', label: t('tabs.messages'), children: <MessagesTab accountId={c.account_id} /> }]
+      : []),
+    ...(can('collection.view') ||
+    can('collection.dispute') ||
+    can('collection.manage') ||
+    can('collection.policy')
+      ? [
+          {
+            key: 'collectionHistory',
+            label: t('tabs.collectionHistory'),
+            children: <CollectionsHistoryTab accountId={c.account_id} />,
+          },
+        ]
       : []),
     // Prepaid IC-card accounts: shown for a customer with an IC-card meter (in service or not).
     ...(data.meters.some((m) => m.ic_card)
