@@ -138,6 +138,57 @@ describe('sign-in', () => {
     expect(ok.statusCode).toBe(200);
   });
 
+  it('the calling hours and the dunning send time are times of day too', async () => {
+    for (const key of ['voice.callFrom', 'voice.callUntil', 'dunning.sendTime']) {
+      const bad = await t.as('admin')({
+        method: 'PUT',
+        url: `/api/settings/${key}`,
+        payload: { value: '25:00', effectiveFrom: '2020-01-01' },
+      });
+      expect(bad.statusCode, key).toBe(400);
+      expect(bad.json().error.fields[0]).toMatchObject({ path: 'value', code: 'TIME_OF_DAY' });
+    }
+  });
+
+  it('the SMSC password is shown masked, in the settings and in the audit trail', async () => {
+    const set = await t.as('admin')({
+      method: 'PUT',
+      url: '/api/settings/smsc.password',
+      payload: { value: 's3cret-smsc', effectiveFrom: '2020-01-01' },
+    });
+    expect(set.statusCode, set.body).toBe(200);
+    const list = (await t.as('admin')({ method: 'GET', url: '/api/settings' })).json() as {
+      key: string;
+      value: unknown;
+      history: { value: unknown }[];
+    }[];
+    const row = list.find((s) => s.key === 'smsc.password')!;
+    expect(row.value).toBe('********');
+    expect(row.history.map((h) => h.value)).toEqual(['********']);
+    expect(JSON.stringify(list)).not.toContain('s3cret-smsc');
+    // Sent back as shown, the stored password stays.
+    const again = await t.as('admin')({
+      method: 'PUT',
+      url: '/api/settings/smsc.password',
+      payload: { value: '********', effectiveFrom: '2020-01-01' },
+    });
+    expect(again.statusCode).toBe(200);
+    const stored = await t.db
+      .selectFrom('setting')
+      .select('value')
+      .where('key', '=', 'smsc.password')
+      .executeTakeFirstOrThrow();
+    expect(stored.value).toBe('s3cret-smsc');
+    const trail = await t.db
+      .selectFrom('audit_log')
+      .select(['before', 'after'])
+      .where('entity_type', '=', 'setting')
+      .where('entity_id', 'like', 'smsc.password@%')
+      .execute();
+    expect(trail.length).toBe(1);
+    expect(JSON.stringify(trail)).not.toContain('s3cret-smsc');
+  });
+
   it('logout ends the session', async () => {
     const cookie = await t.login('analyst');
     const out = await t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie } });

@@ -18,7 +18,22 @@ const TIME_OF_DAY_SETTINGS = new Set([
   'prepaid.deductAt',
   // Field collection (docs/field-collection.md).
   'collection.tasksAt',
+  // Dunning and the voice-call list (docs/dunning.md, docs/outbox.md).
+  'dunning.sendTime',
+  'voice.callFrom',
+  'voice.callUntil',
 ]);
+
+/**
+ * Secrets (the SMSC password): the settings page and the audit trail show them masked; a value
+ * sent back as the mask leaves the stored one as it is.
+ */
+const SECRET_SETTINGS = new Set(['smsc.password']);
+const SECRET_MASK = '********';
+
+function shown(key: string, value: unknown): unknown {
+  return SECRET_SETTINGS.has(key) && value !== '' && value !== '""' ? SECRET_MASK : value;
+}
 
 const code = requiredText(20).refine((v) => /^[0-9A-Za-z_-]+$/.test(v), { params: { code: 'CODE_CHARS' } });
 
@@ -680,9 +695,9 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
         .execute();
       return Object.entries(current).map(([key, value]) => ({
         key,
-        value,
-        default: DEFAULT_SETTINGS[key as keyof typeof DEFAULT_SETTINGS],
-        history: history.filter((h) => h.key === key),
+        value: shown(key, value),
+        default: shown(key, DEFAULT_SETTINGS[key as keyof typeof DEFAULT_SETTINGS]),
+        history: history.filter((h) => h.key === key).map((h) => ({ ...h, value: shown(key, h.value) })),
       }));
     },
   );
@@ -710,6 +725,11 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
       }
       if (TIME_OF_DAY_SETTINGS.has(key) && !/^([01]\d|2[0-3]):[0-5]\d$/.test(String(request.body.value))) {
         throw fieldError('value', 'TIME_OF_DAY');
+      }
+      // The mask the page showed, sent back unchanged: nothing to store.
+      if (SECRET_SETTINGS.has(key) && request.body.value === SECRET_MASK) {
+        request.ctx.replay = true;
+        return { ok: true, unchanged: true };
       }
       const caller = requireCaller(request.ctx);
       await db.transaction().execute(async (trx) => {
@@ -739,8 +759,8 @@ export async function orgRoutes(app: FastifyInstance, { db }: AppDeps) {
           entityType: 'setting',
           entityId: `${key}@${request.body.effectiveFrom}`,
           action: 'set',
-          before: before ? { value: before.value } : null,
-          after: { value: request.body.value },
+          before: before ? { value: shown(key, before.value) } : null,
+          after: { value: shown(key, request.body.value) },
         });
       });
       invalidateSettings();
