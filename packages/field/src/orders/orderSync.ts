@@ -1,5 +1,5 @@
-import { ApiError, api } from '../api';
 import { db, type PendingOrderResult } from '../db';
+import { blobToDataUrl, type UploadCounts, uploadQueued } from '../sync/queuedUpload';
 import { queuedOrderResults } from './store';
 import type { OrderUploadResult } from './types';
 
@@ -14,23 +14,7 @@ export const ORDER_RESULT_BATCH = 5;
 /** Bounds one run; the next run continues. */
 export const ORDER_RESULT_MAX_BATCHES = 20;
 
-export interface OrderSyncCounts {
-  sent: number;
-  done: number;
-  conflicts: number;
-  rejected: number;
-  error: string | null;
-  networkDown: boolean;
-}
-
-function blobToDataUrl(blob: Blob): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result));
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(blob);
-  });
-}
+export type OrderSyncCounts = UploadCounts;
 
 async function toUpload(r: PendingOrderResult) {
   const photo = r.photoId ? await db.blobs.get(r.photoId) : undefined;
@@ -51,72 +35,23 @@ async function toUpload(r: PendingOrderResult) {
   };
 }
 
-function rejection(error: OrderUploadResult['error']): string {
-  if (!error) return '';
-  const fields = (error.fields ?? []).map((f) => f.message);
-  return [error.message, ...fields].filter(Boolean).join('；');
-}
-
 export async function syncOrderResults(
   username: string | undefined,
   device: string,
 ): Promise<OrderSyncCounts> {
-  const counts: OrderSyncCounts = {
-    sent: 0,
-    done: 0,
-    conflicts: 0,
-    rejected: 0,
-    error: null,
-    networkDown: false,
-  };
-  const mine = (await queuedOrderResults()).filter((r) => r.username === username);
-  for (let i = 0, n = 0; i < mine.length && n < ORDER_RESULT_MAX_BATCHES; i += ORDER_RESULT_BATCH, n++) {
-    const batch = mine.slice(i, i + ORDER_RESULT_BATCH);
-    await db.orderOutbox
-      .where('clientResultId')
-      .anyOf(batch.map((b) => b.clientResultId))
-      .modify((r) => {
-        r.attempts += 1;
-      });
-    const results = [];
-    for (const r of batch) results.push(await toUpload(r));
-    counts.sent += batch.length;
-    try {
-      const answer = await api<{ results: OrderUploadResult[] }>('/api/field/orders/results', {
-        method: 'POST',
-        body: { deviceId: device, results },
-        timeoutMs: 60_000,
-      });
-      await db.transaction('rw', db.orderOutbox, async () => {
-        for (const r of answer.results ?? []) {
-          if (r.result === 'rejected') {
-            await db.orderOutbox.update(r.clientResultId, {
-              status: 'rejected',
-              outcomeOfUpload: 'rejected',
-              error: rejection(r.error),
-            });
-            counts.rejected++;
-          } else {
-            const conflict = r.result === 'conflict' || r.conflict === true;
-            await db.orderOutbox.update(r.clientResultId, {
-              status: 'done',
-              outcomeOfUpload: r.result,
-              conflict,
-              resultId: r.resultId ?? null,
-              error: null,
-            });
-            counts.done++;
-            if (conflict) counts.conflicts++;
-          }
-        }
-      });
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      counts.error = e.message;
-      counts.networkDown = e.isNetwork;
-      for (const r of batch) await db.orderOutbox.update(r.clientResultId, { error: e.message });
-      break;
-    }
-  }
-  return counts;
+  return uploadQueued<PendingOrderResult, OrderUploadResult, 'clientResultId'>({
+    queued: (await queuedOrderResults()).filter((r) => r.username === username),
+    table: db.orderOutbox,
+    key: 'clientResultId',
+    batchSize: ORDER_RESULT_BATCH,
+    maxBatches: ORDER_RESULT_MAX_BATCHES,
+    url: '/api/field/orders/results',
+    bodyKey: 'results',
+    device,
+    toUpload,
+    accepted: (r) => {
+      const conflict = r.result === 'conflict' || r.conflict === true;
+      return { changes: { conflict, resultId: r.resultId ?? null }, conflict };
+    },
+  });
 }

@@ -6,6 +6,7 @@ import i18n from '../i18n';
 import { syncOrderResults } from '../orders/orderSync';
 import { queuedOrderResults } from '../orders/store';
 import type { UploadReading, UploadResult } from '../types';
+import { blobToDataUrl } from './queuedUpload';
 
 /**
  * The outbox: readings are saved on the phone first and sent in batches to POST
@@ -43,15 +44,6 @@ export async function deviceId(): Promise<string> {
   const id = `web-${newUuid()}`;
   await setMeta('deviceId', id);
   return id;
-}
-
-function blobToDataUrl(blob: Blob): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result));
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(blob);
-  });
 }
 
 async function toUpload(r: PendingReading): Promise<UploadReading> {
