@@ -5,6 +5,7 @@ import {
   type Lang,
   OUTBOX_EXPIRED,
   orderCollectionHistory,
+  todayInChina,
 } from '@meterline/domain';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -41,7 +42,7 @@ interface Row {
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 function chinaDate(d: Date): string {
-  return new Date(new Date(d).getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+  return todayInChina(new Date(d));
 }
 
 export async function collectionHistory(

@@ -1,4 +1,4 @@
-import { todayInChina } from '@meterline/domain';
+import { chinaDateTime, todayInChina } from '@meterline/domain';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { loadSettings } from '../platform/settings.ts';
@@ -9,7 +9,7 @@ export const FIELD_TASKS_CHECK_EVERY_MS = 10 * 60_000;
 
 /** The time of day in China, 'HH:MM'. */
 function chinaClock(now: Date): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(11, 16);
+  return chinaDateTime(now).slice(11, 16);
 }
 
 /**

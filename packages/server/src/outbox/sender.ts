@@ -1,5 +1,6 @@
 import {
   afterFailedAttempt,
+  chinaDateTime,
   type DeliveryReceipt,
   EXPIRING_CHANNELS,
   EXPIRING_PURPOSES,
@@ -103,7 +104,7 @@ function smppConfig(s: Settings, sandbox?: OutboxSenderOptions['sandbox']): Smpp
 }
 
 function chinaTimeHhmm(now: Date): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(11, 16);
+  return chinaDateTime(now).slice(11, 16);
 }
 
 export class OutboxSender {
