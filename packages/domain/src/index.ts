@@ -32,4 +32,5 @@ export * from './payments/index.ts';
 export * from './platform/dates.ts';
 export * from './platform/errors.ts';
 export * from './platform/messages.ts';
+export * from './platform/milli.ts';
 export * from './platform/settings.ts';

@@ -1,10 +1,19 @@
 import { Decimal } from 'decimal.js';
 import { validateIsoDate } from '../platform/dates.ts';
 import { assert, type Bilingual, DomainError } from '../platform/errors.ts';
-import { type BlockBounds, splitIntoBlocks } from './blocks.ts';
+import { milliOf, milliText } from '../platform/milli.ts';
+import { type MilliBlockBounds, splitMilliIntoBlocks } from './blocks.ts';
 import { daysInclusive, minDate, monthsIn, nextDay, splitByYear, yearOf } from './days.ts';
 import { BILLING_MESSAGES, type BillingProblem, problem } from './messages.ts';
-import { assertValidTariff, isVolume, problemsError, type Tariff, type TariffVersion } from './tariff.ts';
+import {
+  assertValidTariff,
+  type Block,
+  isVolume,
+  problemsError,
+  type Tariff,
+  type TariffVersion,
+} from './tariff.ts';
+import { formatFenAsYuan } from './yuan.ts';
 
 /**
  * The bill of one meter for one period (开账, DOMAIN.md §4), as one pure function:
@@ -20,6 +29,11 @@ import { assertValidTariff, isVolume, problemsError, type Tariff, type TariffVer
  *    year's earlier bills used; monthly blocks are scaled by the months of the share), plus the
  *    surcharges per m³ and a minimum-charge top-up where configured;
  * 6. each line is rounded half-up to the fen once; the total is the sum of the lines.
+ *
+ * Volumes are whole thousandths of a m³ (milli) and prices whole ten-thousandths of a fen, so the
+ * volumes, the shares and every line's amount are exact integer arithmetic (a line's product in
+ * BigInt where it passes 2^53). decimal.js is left to what is a fraction of a month — the
+ * low-income reduction, monthly block thresholds, the minimum charge — which few bills have.
  */
 
 export type MeterReadingInput =
@@ -114,12 +128,59 @@ function roundFen(amount: Decimal): number {
   return fen;
 }
 
-function m3(value: Decimal): string {
-  return value.toFixed(3);
+const m3 = milliText;
+const yuan = formatFenAsYuan;
+
+/** A price in fen per m³: as decimal.js prints it, and in whole ten-thousandths of a fen. */
+interface Price {
+  text: string;
+  tenThousandths: number;
 }
 
-function yuan(fen: number): string {
-  return new Decimal(fen).div(100).toFixed(2);
+/** Prices parsed once by their text (PRICE_FRACTION_DIGITS decimals at most). */
+const PRICES = new Map<string, Price>();
+
+function priceOf(text: string): Price {
+  let price = PRICES.get(text);
+  if (price === undefined) {
+    const value = tariffDecimal(text);
+    const scaled = value.times(10_000);
+    assert(scaled.isInteger() && scaled.abs().lte(Number.MAX_SAFE_INTEGER), 'a price has at most 4 decimals');
+    price = { text: value.toString(), tenThousandths: scaled.toNumber() };
+    if (PRICES.size >= MAX_CACHED_DECIMALS) PRICES.clear();
+    PRICES.set(text, price);
+  }
+  return price;
+}
+
+/** Thousandths of a m³ × ten-thousandths of a fen per m³ = 10^-7 fen. */
+const PRODUCT_PER_FEN = 10_000_000;
+
+/** volume × price rounded half-up (away from zero) to the fen, exactly. */
+function amountFen(milli: number, price: Price): number {
+  const product = milli * price.tenThousandths;
+  if (Number.isSafeInteger(product)) {
+    const abs = Math.abs(product);
+    let q = Math.floor(abs / PRODUCT_PER_FEN);
+    let r = abs - q * PRODUCT_PER_FEN;
+    // The quotient of two doubles is off by at most one near 2^53.
+    if (r < 0) {
+      q--;
+      r += PRODUCT_PER_FEN;
+    } else if (r >= PRODUCT_PER_FEN) {
+      q++;
+      r -= PRODUCT_PER_FEN;
+    }
+    const fen = q + (r * 2 >= PRODUCT_PER_FEN ? 1 : 0);
+    return product < 0 ? -fen : fen;
+  }
+  const exact = BigInt(milli) * BigInt(price.tenThousandths);
+  const abs = exact < 0n ? -exact : exact;
+  const per = BigInt(PRODUCT_PER_FEN);
+  const fen = abs / per + ((abs % per) * 2n >= per ? 1n : 0n);
+  const value = Number(exact < 0n ? -fen : fen);
+  assert(Number.isSafeInteger(value), 'amount must be a safe integer of fen');
+  return value;
 }
 
 /** Digits of the whole part of an index (INDEX_RE), leading zeros aside: it is ≥ 10^n when above n. */
@@ -259,28 +320,58 @@ function segmentsOf(tariff: Tariff, periodFrom: string, periodTo: string): Segme
 }
 
 /**
- * Shares a volume among segments pro rata by days, in thousandths of a m³, so the shares are
- * 3-decimal volumes adding up to the whole exactly (largest remainder; ties to the earlier day).
+ * Shares a volume in thousandths of a m³ among segments pro rata by days, so the shares add up to
+ * the whole exactly (largest remainder; ties to the earlier day).
  */
-export function prorateByDays(volumeM3: Decimal, days: number[]): Decimal[] {
+export function prorateMilliByDays(units: number, days: readonly number[]): number[] {
   const totalDays = days.reduce((s, d) => s + d, 0);
   assert(totalDays > 0, 'a period has at least one day');
-  const units = volumeM3.times(1000);
-  assert(units.isInteger(), 'volumes have at most 3 decimals');
+  assert(Number.isSafeInteger(units) && units >= 0, 'volumes are whole thousandths, not negative');
   // One stretch takes the whole volume (the shares below would come to the same).
-  if (days.length === 1) return [units.div(1000)];
-  const exact = days.map((d) => units.times(d).div(totalDays));
-  const shares = exact.map((x) => x.floor());
-  let left = units.minus(shares.reduce((s, x) => s.plus(x), new Decimal(0))).toNumber();
-  const order = exact
-    .map((x, i) => ({ i, rest: x.minus(x.floor()) }))
-    .sort((a, b) => b.rest.comparedTo(a.rest) || a.i - b.i);
+  if (days.length === 1) return [units];
+  const shares: number[] = [];
+  const rests: number[] = [];
+  if (Number.isSafeInteger(units * totalDays)) {
+    for (const d of days) {
+      const exact = units * d;
+      const share = Math.floor(exact / totalDays);
+      // exact and share × totalDays are below 2^53: the rest is exact (and the floor within one).
+      let rest = exact - share * totalDays;
+      let fixed = share;
+      while (rest < 0) {
+        fixed--;
+        rest += totalDays;
+      }
+      while (rest >= totalDays) {
+        fixed++;
+        rest -= totalDays;
+      }
+      shares.push(fixed);
+      rests.push(rest);
+    }
+  } else {
+    const total = BigInt(totalDays);
+    for (const d of days) {
+      const exact = BigInt(units) * BigInt(d);
+      shares.push(Number(exact / total));
+      rests.push(Number(exact % total));
+    }
+  }
+  let left = units - shares.reduce((s, x) => s + x, 0);
+  const order = rests.map((rest, i) => ({ i, rest })).sort((a, b) => b.rest - a.rest || a.i - b.i);
   for (const { i } of order) {
     if (left <= 0) break;
-    shares[i] = shares[i]!.plus(1);
+    shares[i]!++;
     left--;
   }
-  return shares.map((x) => x.div(1000));
+  return shares;
+}
+
+/** prorateMilliByDays for a volume as a decimal (at most 3 decimals). */
+export function prorateByDays(volumeM3: Decimal, days: number[]): Decimal[] {
+  const units = volumeM3.times(1000);
+  assert(units.isInteger(), 'volumes have at most 3 decimals');
+  return prorateMilliByDays(units.toNumber(), days).map((x) => new Decimal(x).div(1000));
 }
 
 function blockDescription(
@@ -306,17 +397,54 @@ function blockDescription(
   };
 }
 
+/** Annual block descriptions of prepared (frozen) tariffs, made once: they depend on nothing else. */
+const ANNUAL_DESCRIPTIONS = new WeakMap<Tariff, Map<Block, Bilingual>>();
+
+function annualBlockDescription(tariff: Tariff, blockNo: number, block: Block): Bilingual {
+  if (!Object.isFrozen(tariff) || !Object.isFrozen(block))
+    return blockDescription(tariff, 'annual', blockNo, block, ZERO);
+  let byBlock = ANNUAL_DESCRIPTIONS.get(tariff);
+  if (!byBlock) {
+    byBlock = new Map();
+    ANNUAL_DESCRIPTIONS.set(tariff, byBlock);
+  }
+  let description = byBlock.get(block);
+  if (!description) {
+    description = blockDescription(tariff, 'annual', blockNo, block, ZERO);
+    byBlock.set(block, description);
+  }
+  return description;
+}
+
+/** A threshold of a monthly block scaled by the months of a segment, rounded to the litre. */
+function scaledMilli(text: string, months: Decimal): number {
+  const milli = tariffDecimal(text).times(months).toDecimalPlaces(3, Decimal.ROUND_HALF_UP).times(1000);
+  // Past 2^53 thousandths a threshold is never reached (the year's volume is at most 2·10^15).
+  return milli.gt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : milli.toNumber();
+}
+
+/** A priced line (every line has the same shape: object spreads are slow on this path). */
 function line(
-  fields: Omit<BillLine, 'amountFen' | 'volumeM3' | 'unitPriceFen'>,
-  volumeM3: Decimal,
+  kind: BillLineKind,
+  code: string,
+  blockNo: number | null,
+  description: Bilingual,
+  seg: Segment,
+  milli: number,
   priceFenPerM3: string,
 ): BillLine {
-  const unitPrice = tariffDecimal(priceFenPerM3);
+  const price = priceOf(priceFenPerM3);
   return {
-    ...fields,
-    volumeM3: m3(volumeM3),
-    unitPriceFen: unitPrice.toString(),
-    amountFen: roundFen(volumeM3.times(unitPrice)),
+    from: seg.from,
+    to: seg.to,
+    tariffVersion: seg.version.version,
+    kind,
+    code,
+    blockNo,
+    description,
+    volumeM3: m3(milli),
+    unitPriceFen: price.text,
+    amountFen: amountFen(milli, price),
   };
 }
 
@@ -327,22 +455,20 @@ export function calculateBill(input: BillInput): Bill {
   const { tariff, periodFrom, periodTo, reading } = input;
   const explanation: Bilingual[] = [];
 
-  // 1. Consumption, with rollover.
-  let consumption: Decimal;
+  // 1. Consumption, with rollover (indexes and volumes are at most 10^15 thousandths).
+  let consumption: number;
   let rollover = false;
   if (reading.kind === 'index') {
-    const start = new Decimal(reading.startIndex);
-    const end = new Decimal(reading.endIndex);
-    rollover = end.lt(start);
-    consumption = rollover
-      ? new Decimal(10).pow(reading.dialDigits).minus(start).plus(end)
-      : end.minus(start);
+    const start = milliOf(reading.startIndex);
+    const end = milliOf(reading.endIndex);
+    rollover = end < start;
+    consumption = rollover ? 10 ** (reading.dialDigits + 3) - start + end : end - start;
     explanation.push({
       'zh-CN': `表码 ${reading.startIndex} → ${reading.endIndex}，用量 ${m3(consumption)} m³${rollover ? `（${reading.dialDigits} 位字轮已归零重计）` : ''}`,
       en: `Index ${reading.startIndex} → ${reading.endIndex}: ${m3(consumption)} m³${rollover ? ` (the ${reading.dialDigits}-digit register rolled over)` : ''}`,
     });
   } else {
-    consumption = new Decimal(reading.consumptionM3);
+    consumption = milliOf(reading.consumptionM3);
     explanation.push({
       'zh-CN': `用量 ${m3(consumption)} m³（按核定水量，无表码）`,
       en: `Volume ${m3(consumption)} m³ (an assessed volume, no indexes)`,
@@ -351,15 +477,17 @@ export function calculateBill(input: BillInput): Bill {
 
   // 2. Master meter less its sub-meters: refused, never billed negative or silently as zero.
   const subs = input.subMeterConsumptionsM3 ?? [];
-  const subTotal = subs.reduce((s, x) => s.plus(x), ZERO);
-  if (subTotal.gt(consumption)) {
+  let subTotal = 0;
+  for (const sub of subs) subTotal += milliOf(sub);
+  if (!Number.isSafeInteger(subTotal) || subTotal > consumption) {
+    const exact = subs.reduce((sum, x) => sum.plus(x), ZERO);
     throw new DomainError(
       'SUB_METERS_EXCEED_MASTER',
-      { masterM3: m3(consumption), subMetersM3: m3(subTotal) },
+      { masterM3: m3(consumption), subMetersM3: exact.toFixed(3) },
       BILLING_MESSAGES.SUB_METERS_EXCEED_MASTER,
     );
   }
-  const afterSubs = consumption.minus(subTotal);
+  const afterSubs = consumption - subTotal;
   if (subs.length > 0) {
     explanation.push({
       'zh-CN': `减 ${subs.length} 块分表用量 ${m3(subTotal)} m³，总表计费 ${m3(afterSubs)} m³`,
@@ -368,28 +496,28 @@ export function calculateBill(input: BillInput): Bill {
   }
 
   // 3. Low-income reduction over the valid days of the period, counted by calendar month.
-  let reduction = ZERO;
+  let reduction = 0;
   if (input.lowIncome) {
     const perMonth = new Decimal(input.lowIncome.reductionM3PerMonth);
     const until = input.lowIncome.validUntil ? minDate(input.lowIncome.validUntil, periodTo) : periodTo;
     const months = until >= periodFrom ? monthsIn(periodFrom, until) : ZERO;
     const due = perMonth.times(months).toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
-    reduction = Decimal.min(due, afterSubs);
+    const capped = due.times(1000).gt(afterSubs);
+    reduction = capped ? afterSubs : due.times(1000).toNumber();
     if (due.gt(0)) {
-      const capped = reduction.lt(due);
       explanation.push({
-        'zh-CN': `减低保减免量 ${m3(reduction)} m³（每月 ${perMonth.toString()} m³ × ${months.toFixed(3)} 个月${capped ? `，应减 ${m3(due)} m³，以用量为限` : ''}）`,
-        en: `Less the low-income reduction, ${m3(reduction)} m³ (${perMonth.toString()} m³ a month × ${months.toFixed(3)} months${capped ? `; ${m3(due)} m³ due, limited to the volume used` : ''})`,
+        'zh-CN': `减低保减免量 ${m3(reduction)} m³（每月 ${perMonth.toString()} m³ × ${months.toFixed(3)} 个月${capped ? `，应减 ${due.toFixed(3)} m³，以用量为限` : ''}）`,
+        en: `Less the low-income reduction, ${m3(reduction)} m³ (${perMonth.toString()} m³ a month × ${months.toFixed(3)} months${capped ? `; ${due.toFixed(3)} m³ due, limited to the volume used` : ''})`,
       });
     }
   }
-  const payable = afterSubs.minus(reduction);
+  const payable = afterSubs - reduction;
   explanation.push({ 'zh-CN': `计费水量 ${m3(payable)} m³`, en: `Payable volume ${m3(payable)} m³` });
 
   // 4. Segments: one per tariff version and calendar year, the volume shared by days.
   const segments = segmentsOf(tariff, periodFrom, periodTo);
   const days = daysInclusive(periodFrom, periodTo);
-  const shares = prorateByDays(
+  const shares = prorateMilliByDays(
     payable,
     segments.map((s) => s.days),
   );
@@ -410,7 +538,7 @@ export function calculateBill(input: BillInput): Bill {
   const firstYear = yearOf(periodFrom);
   const given = input.annualBlockUsed;
   let usedYear = firstYear;
-  let used = given && given.year === firstYear ? new Decimal(given.volumeM3) : ZERO;
+  let used = given && given.year === firstYear ? milliOf(given.volumeM3) : 0;
   const usedBefore = used;
   let annualBlocksUsed = false;
   const lines: BillLine[] = [];
@@ -420,80 +548,73 @@ export function calculateBill(input: BillInput): Bill {
     const segYear = yearOf(seg.from);
     if (segYear !== usedYear) {
       usedYear = segYear;
-      used = ZERO;
+      used = 0;
     }
-    const common = { from: seg.from, to: seg.to, tariffVersion: v.version };
-    const months = monthsIn(seg.from, seg.to);
+    // Months of the segment, for what is priced per month (few bills): worked out when needed.
+    let segmentMonths: Decimal | null = null;
+    const months = () => (segmentMonths ??= monthsIn(seg.from, seg.to));
     const segmentLines: BillLine[] = [];
     if (v.charge.kind === 'flat') {
-      if (volume.gt(0))
+      if (volume > 0)
         segmentLines.push(
-          line(
-            { ...common, kind: 'flat', code: 'charge', blockNo: null, description: tariff.chargeName },
-            volume,
-            v.charge.priceFenPerM3,
-          ),
+          line('flat', 'charge', null, tariff.chargeName, seg, volume, v.charge.priceFenPerM3),
         );
     } else {
       const { basis, blocks } = v.charge;
       annualBlocksUsed ||= basis === 'annual';
       // Monthly thresholds scale with the months of the segment, rounded to the litre.
-      const scale = (x: string) =>
+      const bounds: MilliBlockBounds[] = blocks.map((b) =>
         basis === 'annual'
-          ? tariffDecimal(x)
-          : tariffDecimal(x).times(months).toDecimalPlaces(3, Decimal.ROUND_HALF_UP);
-      const bounds: BlockBounds[] = blocks.map((b) => ({
-        fromM3: scale(b.fromM3),
-        toM3: b.toM3 === null ? null : scale(b.toM3),
-      }));
-      for (const share of splitIntoBlocks(volume, basis === 'annual' ? used : ZERO, bounds)) {
+          ? { from: milliOf(b.fromM3), to: b.toM3 === null ? null : milliOf(b.toM3) }
+          : {
+              from: scaledMilli(b.fromM3, months()),
+              to: b.toM3 === null ? null : scaledMilli(b.toM3, months()),
+            },
+      );
+      for (const share of splitMilliIntoBlocks(volume, basis === 'annual' ? used : 0, bounds)) {
         const block = blocks[share.index]!;
         segmentLines.push(
           line(
-            {
-              ...common,
-              kind: 'block',
-              code: 'charge',
-              blockNo: share.index + 1,
-              description: blockDescription(tariff, basis, share.index + 1, block, months),
-            },
-            share.volumeM3,
+            'block',
+            'charge',
+            share.index + 1,
+            basis === 'annual'
+              ? annualBlockDescription(tariff, share.index + 1, block)
+              : blockDescription(tariff, basis, share.index + 1, block, months()),
+            seg,
+            share.milli,
             block.priceFenPerM3,
           ),
         );
       }
     }
-    used = used.plus(volume);
+    used += volume;
 
     if (v.minimumChargeFenPerMonth !== null && v.minimumChargeFenPerMonth > 0) {
-      const minimumFen = roundFen(new Decimal(v.minimumChargeFenPerMonth).times(months));
+      const minimumFen = roundFen(new Decimal(v.minimumChargeFenPerMonth).times(months()));
       const chargedFen = segmentLines.reduce((s, l) => s + l.amountFen, 0);
       if (chargedFen < minimumFen) {
         const perMonth = yuan(v.minimumChargeFenPerMonth);
         segmentLines.push({
-          ...common,
+          from: seg.from,
+          to: seg.to,
+          tariffVersion: v.version,
           kind: 'minimum',
           code: 'minimum',
           blockNo: null,
           description: {
-            'zh-CN': `最低收费补足（每月 ${perMonth} 元 × ${months.toFixed(3)} 个月 = ${yuan(minimumFen)} 元）`,
-            en: `Minimum charge top-up (${perMonth} yuan a month × ${months.toFixed(3)} months = ${yuan(minimumFen)} yuan)`,
+            'zh-CN': `最低收费补足（每月 ${perMonth} 元 × ${months().toFixed(3)} 个月 = ${yuan(minimumFen)} 元）`,
+            en: `Minimum charge top-up (${perMonth} yuan a month × ${months().toFixed(3)} months = ${yuan(minimumFen)} yuan)`,
           },
-          volumeM3: m3(ZERO),
+          volumeM3: m3(0),
           unitPriceFen: null,
           amountFen: minimumFen - chargedFen,
         });
       }
     }
-    if (volume.gt(0))
+    if (volume > 0)
       for (const s of v.surcharges)
-        segmentLines.push(
-          line(
-            { ...common, kind: 'surcharge', code: s.code, blockNo: null, description: s.name },
-            volume,
-            s.priceFenPerM3,
-          ),
-        );
+        segmentLines.push(line('surcharge', s.code, null, s.name, seg, volume, s.priceFenPerM3));
     lines.push(...segmentLines);
   });
 

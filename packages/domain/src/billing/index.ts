@@ -1,5 +1,12 @@
 /** The billing context (DOMAIN.md §4): tariffs as data and the pure bill calculation. */
-export { type BlockBounds, type BlockShare, splitIntoBlocks } from './blocks.ts';
+export {
+  type BlockBounds,
+  type BlockShare,
+  type MilliBlockBounds,
+  type MilliBlockShare,
+  splitIntoBlocks,
+  splitMilliIntoBlocks,
+} from './blocks.ts';
 export {
   type Bill,
   type BillInput,
@@ -12,6 +19,7 @@ export {
   MAX_SUB_METERS,
   type MeterReadingInput,
   prorateByDays,
+  prorateMilliByDays,
   validateBillInput,
 } from './calculateBill.ts';
 export {

@@ -50,7 +50,8 @@ export function fenToYuan(fen: string): string | null {
 /** A whole number of fen as yuan with two decimals: 21450 → '214.50'. */
 export function formatFenAsYuan(fen: number): string {
   if (!Number.isSafeInteger(fen)) throw new Error(`not a whole number of fen: ${fen}`);
-  const yuan = fenToYuan(String(fen))!;
-  const [whole, fraction = ''] = yuan.split('.');
-  return `${whole}.${fraction.slice(0, 2)}`;
+  const abs = Math.abs(fen);
+  const whole = Math.floor(abs / 100);
+  const part = abs - whole * 100;
+  return `${fen < 0 ? '-' : ''}${whole}.${part < 10 ? '0' : ''}${part}`;
 }

@@ -1,4 +1,5 @@
 import { Decimal } from 'decimal.js';
+import { milliText } from '../platform/milli.ts';
 
 /**
  * Checks an index as the reader types it (DOMAIN.md §3, issue 3): below the last reading, a dial
@@ -183,11 +184,6 @@ function topMilliOf(dialDigits: number): number {
     throw new Error(`a register has 0 to 12 digits, not ${dialDigits}`);
   return 10 ** (dialDigits + 3);
 }
-
-const milliText = (milli: number) => {
-  const abs = Math.abs(milli);
-  return `${milli < 0 ? '-' : ''}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}`;
-};
 
 /** Whether a·b < c·d exactly (a, c whole numbers; b, d as number and bigint). */
 function productLess(a: number, bN: number, b: bigint, c: number, dN: number, d: bigint): boolean {

@@ -112,9 +112,19 @@ export async function loadCandidates(
     accounts
       ? sql`and ${sql.ref(`${alias}.account_id`)} > ${accounts.after} and ${sql.ref(`${alias}.account_id`)} <= ${accounts.through}`
       : sql``;
+  const unbilled = sql`r.status = 'accepted' and r.consumption_m3 is not null
+      and not exists (select 1 from bill x where x.account_id = r.account_id and x.reading_id = r.reading_id
+                        and x.status <> 'cancelled' ${range('x')})`;
+  // A chunk of accounts: its unbilled readings first (most of an account's readings are billed
+  // already), so the joins and look-ups below run for those alone. OFFSET 0 keeps the planner from
+  // folding the subquery back in: it then put the anti-join last and looked up the block usage of
+  // every billed reading too (about twice the time a chunk, measured on the bill-run bench).
+  const readings = accounts
+    ? sql`(select r.* from reading r where ${unbilled} ${range('r')} offset 0) r`
+    : sql`reading r`;
   const { rows } = await sql<Candidate>`
     select ${CANDIDATE_COLUMNS}
-    from reading r
+    from ${readings}
     join meter m on m.account_id = r.account_id and m.meter_id = r.meter_id ${range('m')}
     join customer c on c.account_id = r.account_id ${range('c')}
     join service_point sp on sp.account_id = m.account_id and sp.service_point_id = m.service_point_id ${range('sp')}
@@ -124,10 +134,7 @@ export async function loadCandidates(
       where b.account_id = r.account_id and b.status = 'open' and b.block_year is not null
         and b.period_to < (r.read_at at time zone 'Asia/Shanghai')::date
       order by b.period_to desc, b.bill_id desc limit 1) pb on true
-    where r.status = 'accepted' and r.consumption_m3 is not null
-      and not exists (select 1 from bill x where x.account_id = r.account_id and x.reading_id = r.reading_id
-                        and x.status <> 'cancelled' ${range('x')})
-      and ${where} ${range('r')}
+    where ${accounts ? sql`true` : unbilled} and ${where}
     order by r.account_id, r.read_at, r.reading_id`.execute(db);
   return rows;
 }

@@ -1,11 +1,9 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay, setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Tariff } from '@meterline/domain';
+import { milliOf, milliText, type Tariff } from '@meterline/domain';
 import type { FastifyBaseLogger } from 'fastify';
 import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 import type pg from 'pg';
-import copyStreams from 'pg-copy-streams';
+import { CopyRows, copyFrom, copyValue } from '../db/copy.ts';
 import type { DB } from '../db/schema.ts';
 import type { BillRunTable } from '../db/schemaBilling.ts';
 import { loadSettings } from '../platform/settings.ts';
@@ -138,15 +136,6 @@ export async function countScopeAccounts(db: Kysely<DB>, run: BillRun): Promise<
 
 // ------------------------------------------------------------------ COPY text
 
-const COPY_SPECIAL = /[\\\t\n\r]/;
-
-function copyValue(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  const s = typeof v === 'string' ? v : String(v);
-  if (!COPY_SPECIAL.test(s)) return s;
-  return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-}
-
 export const BILL_COPY_COLUMNS = [
   'account_id',
   'bill_id',
@@ -203,51 +192,35 @@ const SMS_COPY_COLUMNS = [
 ] as const;
 
 /** A text value for COPY (text format): \N for null, backslash, tab and line breaks escaped. */
-function t(v: string | null): string {
-  if (v === null) return '\\N';
-  return COPY_SPECIAL.test(v) ? copyValue(v) : v;
-}
+const t = (v: string | null): string => (v === null ? '\\N' : copyValue(v));
 /** A number or null for COPY. */
-function n(v: number | null): string {
-  return v === null ? '\\N' : String(v);
-}
+const n = (v: number | null): string => (v === null ? '\\N' : String(v));
 
 export interface CopyText {
-  bills: string;
-  lines: string;
-  sms: string;
+  bills: CopyRows;
+  lines: CopyRows;
+  sms: CopyRows;
 }
 
 /** The chunk's rows in COPY text format, column by column as BILL/LINE/SMS_COPY_COLUMNS list them. */
 export function copyText(priced: readonly PricedBill[]): CopyText {
-  const bills: string[] = [];
-  const lines: string[] = [];
-  const sms: string[] = [];
+  const bills = new CopyRows();
+  const lines = new CopyRows();
+  const sms = new CopyRows();
   for (const { bill: b, lines: ls, sms: m } of priced) {
-    bills.push(
+    bills.add(
       `${b.account_id}\t${b.bill_id}\t${t(b.bill_no)}\t${b.meter_id}\t${b.reading_id}\t${n(b.run_id)}\t${t(b.usage_type_code)}\t${b.period}\t${b.period_from}\t${b.period_to}\t${t(b.start_index)}\t${t(b.end_index)}\t${b.consumption_m3}\t${b.sub_meters_m3}\t${b.low_income_m3}\t${b.payable_m3}\t${b.amount_fen}\t${b.block_year}\t${b.block_used_before_m3}\t${b.block_used_after_m3}\t${b.due_on}\t${t(b.explanation)}\t${n(b.created_by)}\n`,
     );
     for (const l of ls)
-      lines.push(
+      lines.add(
         `${l.account_id}\t${l.bill_id}\t${l.line_no}\t${l.kind}\t${t(l.code)}\t${n(l.block_no)}\t${t(l.description_zh)}\t${t(l.description_en)}\t${l.volume_m3}\t${t(l.unit_price_fen)}\t${l.amount_fen}\t${l.from_date}\t${l.to_date}\t${t(l.tariff_version)}\n`,
       );
     if (m)
-      sms.push(
+      sms.add(
         `${m.account_id}\t${m.channel}\t${t(m.recipient)}\t${t(m.template)}\t${t(m.body)}\t${t(m.dedupe_key)}\t${m.not_before}\t${m.bill_id}\t${m.stop_if_paid}\n`,
       );
   }
-  return { bills: bills.join(''), lines: lines.join(''), sms: sms.join('') };
-}
-
-export async function copyInto(
-  client: pg.PoolClient,
-  table: string,
-  columns: readonly string[],
-  text: string,
-): Promise<void> {
-  if (text === '') return;
-  const stream = client.query(copyStreams.from(`copy ${table} (${columns.join(', ')}) from stdin`));
-  await pipeline(Readable.from([text]), stream);
+  return { bills, lines, sms };
 }
 
 // ------------------------------------------------------------------ the runner
@@ -268,12 +241,6 @@ interface PricedChunk {
   totals: Map<string, { bills: number; milli: number; amountFen: number }>;
   copy: CopyText | null;
 }
-
-const milliOf = (m3: string) => {
-  const [whole, part = ''] = m3.split('.');
-  return Number(whole) * 1000 + Number(part.padEnd(3, '0').slice(0, 3));
-};
-const m3Of = (milli: number) => `${Math.floor(milli / 1000)}.${String(milli % 1000).padStart(3, '0')}`;
 
 /** Where a run's time went, in ms (the log and the benchmark report it). */
 export interface RunTimings {
@@ -588,7 +555,7 @@ export class BillRunner {
         const snapshot = Object.fromEntries(
           [...totals].map(([code, t]) => [
             code,
-            { bills: t.bills, volumeM3: m3Of(t.milli), amountFen: t.amountFen } satisfies UsageTotals,
+            { bills: t.bills, volumeM3: milliText(t.milli), amountFen: t.amountFen } satisfies UsageTotals,
           ]),
         );
         const writeStart = performance.now();
@@ -641,7 +608,7 @@ export class BillRunner {
           billed: sql`billed + ${c.bills}`,
           exceptions: sql`exceptions + ${p.exceptions.length}`,
           amount_fen: sql`amount_fen + ${c.amountFen}`,
-          volume_m3: sql`volume_m3 + ${m3Of(c.milli)}::numeric`,
+          volume_m3: sql`volume_m3 + ${milliText(c.milli)}::numeric`,
           sms_queued: sql`sms_queued + ${c.sms}`,
           totals: JSON.stringify(totals),
           heartbeat_at: sql`now()`,
@@ -702,16 +669,16 @@ export class BillRunner {
           c.bills,
           p.exceptions.length,
           c.amountFen,
-          m3Of(c.milli),
+          milliText(c.milli),
           c.sms,
           JSON.stringify(totals),
           p.chunk.after,
         ],
       );
       if (moved.rowCount !== 1) throw new RunLost();
-      await copyInto(client, 'bill', BILL_COPY_COLUMNS, p.copy.bills);
-      await copyInto(client, 'bill_line', LINE_COPY_COLUMNS, p.copy.lines);
-      await copyInto(client, 'outbox_message', SMS_COPY_COLUMNS, p.copy.sms);
+      await copyFrom(client, 'bill', BILL_COPY_COLUMNS, p.copy.bills);
+      await copyFrom(client, 'bill_line', LINE_COPY_COLUMNS, p.copy.lines);
+      await copyFrom(client, 'outbox_message', SMS_COPY_COLUMNS, p.copy.sms);
       if (p.exceptions.length) {
         await client.query(
           `insert into bill_run_exception (run_id, account_id, reading_id, code, message_zh, message_en)

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { dayNumber, todayInChina } from '@meterline/domain';
+import { dayNumber, milliOf, milliText, todayInChina } from '@meterline/domain';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../db/pg.ts';
@@ -16,8 +16,6 @@ import {
   decideReadingMilli,
   historyMilli,
   INDEX_PATTERN,
-  milliOf,
-  milliText,
   parseReadAt,
   periodFromNumber,
   periodNumber,

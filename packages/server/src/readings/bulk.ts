@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { type Bilingual, DomainError } from '@meterline/domain';
+import { type Bilingual, DomainError, milliOf, milliText } from '@meterline/domain';
 import { parse as parseCsvLine } from 'csv-parse/sync';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
@@ -15,8 +15,6 @@ import {
   decideReadingMilli,
   historyMilli,
   INDEX_PATTERN,
-  milliOf,
-  milliText,
   parseReadAt,
   periodFromNumber,
   periodNumber,

@@ -506,24 +506,6 @@ export const chinaDayOfUs = (us: number) => Math.floor((us + CHINA_OFFSET_US) / 
 /** The China day of an instant, as a day number. */
 export const chinaDayOf = (at: Date) => Math.floor((at.getTime() + CHINA_OFFSET_MS) / DAY_MS);
 
-/** An index already in INDEX_PATTERN (or a NUMERIC(12, 3) as PostgreSQL prints it) in thousandths. */
-export function milliOf(text: string): number {
-  const point = text.indexOf('.');
-  if (point === -1) return Number(text) * 1000;
-  const fraction = text.slice(point + 1, point + 4);
-  const whole = Number(text.slice(0, point)) * 1000;
-  const part = Number(fraction.padEnd(3, '0'));
-  return text.startsWith('-') ? whole - part : whole + part;
-}
-
-/** Thousandths as NUMERIC(12, 3) text: 1234500 → '1234.500'. */
-export function milliText(milli: number): string {
-  const abs = Math.abs(milli);
-  const whole = Math.floor(abs / 1000);
-  const part = abs - whole * 1000;
-  return `${milli < 0 ? '-' : ''}${whole}.${part < 10 ? '00' : part < 100 ? '0' : ''}${part}`;
-}
-
 /**
  * A meter's history from its stored readings, kept to what loadContexts keeps: the last three
  * accepted readings, the last three actual ones, every estimate since the last actual reading, and

@@ -1,9 +1,8 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { formatAddress } from '@meterline/domain';
 import { CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
+import { CopyRows, copyFrom, copyValue } from '../db/copy.ts';
 import type { DB } from '../db/schema.ts';
 import {
   type AnomalyInfo,
@@ -495,35 +494,35 @@ export function sqlArray(
   return `${dollarQuoted(`{${items.join(',')}}`)}::${type}[]`;
 }
 
-const COPY_SPECIAL = /[\\\t\n\r]/;
-/** A value as COPY's text format wants it. */
-function copyText(s: string): string {
-  if (!COPY_SPECIAL.test(s)) return s;
-  return s.replace(/[\\\t\n\r]/g, (c) =>
-    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
-  );
-}
-
 /** A text[] for COPY, as the insert's string_to_array(…, ',') makes it. */
 function copyTextArray(items: readonly string[]): string {
   if (items.length === 0) return '{}';
-  return copyText(`{${items.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`);
+  return copyValue(`{${items.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`);
 }
 
-const READING_COPY_COLUMNS =
-  'account_id, meter_id, book_id, period, read_at, previous_index, index_value, consumption_m3, kind, source, ' +
-  'anomaly_codes, flags, device_id, client_id, status';
+const READING_COPY_COLUMNS = [
+  'account_id',
+  'meter_id',
+  'book_id',
+  'period',
+  'read_at',
+  'previous_index',
+  'index_value',
+  'consumption_m3',
+  'kind',
+  'source',
+  'anomaly_codes',
+  'flags',
+  'device_id',
+  'client_id',
+  'status',
+];
 
 function readingCopyLine(r: BulkReadingRow): string {
   return `${r.accountId}\t${r.meterId}\t${r.bookId ?? '\\N'}\t${r.period}\t${r.readAtIso}\t${r.previousIndex}\t${
     r.indexValue ?? '\\N'
-  }\t${r.consumptionM3 ?? '\\N'}\t${r.kind}\tbulk\t${copyTextArray(r.anomalyCodes)}\t${copyTextArray(r.flags)}\tbulk\t${copyText(
-    r.clientId,
-  )}\t${r.status}\n`;
+  }\t${r.consumptionM3 ?? '\\N'}\t${r.kind}\tbulk\t${copyTextArray(r.anomalyCodes)}\t${copyTextArray(r.flags)}\tbulk\t${copyValue(r.clientId)}\t${r.status}\n`;
 }
-
-/** Bytes of COPY data handed to PostgreSQL per write. */
-const COPY_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** PostgreSQL's epoch (2000-01-01) in microseconds since 1970. */
 const PG_EPOCH_US = 946_684_800_000_000;
@@ -697,25 +696,12 @@ export function poolConnection(client: pg.PoolClient): BulkConnection {
     readingWriter() {
       // The COPY data as it is made, in buffers of a few MB: no string or object per reading outlives
       // its decision (long-lived small objects are what a garbage collector spends its time on).
-      const buffers: Buffer[] = [];
-      let buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
-      let used = 0;
+      const rows = new CopyRows();
       return {
         add(row) {
-          const line = readingCopyLine(row);
-          if (used + line.length * 3 > buffer.length) {
-            buffers.push(buffer.subarray(0, used));
-            buffer = Buffer.allocUnsafe(Math.max(COPY_BUFFER_BYTES, line.length * 3));
-            used = 0;
-          }
-          used += buffer.write(line, used, 'utf8');
+          rows.add(readingCopyLine(row));
         },
-        async finish() {
-          if (used > 0) buffers.push(buffer.subarray(0, used));
-          if (buffers.length === 0) return;
-          const stream = client.query(copyStreams.from(`copy reading (${READING_COPY_COLUMNS}) from stdin`));
-          await pipeline(Readable.from(buffers), stream);
-        },
+        finish: () => copyFrom(client, 'reading', READING_COPY_COLUMNS, rows),
       };
     },
   };

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { creditCodeCheckChar, customerSearchKey, idCardCheckChar } from '@meterline/domain';
 import type pg from 'pg';
-import copyStreams from 'pg-copy-streams';
+import { copyFrom, copyValue } from '../db/copy.ts';
 
 /**
  * Demo customers for a believable utility: Chinese names, communities with buildings, units and
@@ -271,15 +269,6 @@ const BLACKLIST_CASES = [
 
 // ------------------------------------------------------------------ COPY helpers
 
-const COPY_SPECIAL = /[\\\t\n\r]/;
-
-function copyValue(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  const s = typeof v === 'string' ? v : String(v);
-  if (!COPY_SPECIAL.test(s)) return s;
-  return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-}
-
 /** Rows of one table for one chunk, in COPY text format. */
 class Table {
   private lines: string[] = [];
@@ -307,12 +296,8 @@ interface ChunkData {
   text: string;
 }
 
-async function copyInto(client: pg.PoolClient, chunk: ChunkData): Promise<void> {
-  const stream = client.query(
-    copyStreams.from(`copy ${chunk.name} (${chunk.columns.join(', ')}) from stdin`),
-  );
-  await pipeline(Readable.from([chunk.text]), stream);
-}
+const copyInto = (client: pg.PoolClient, chunk: ChunkData) =>
+  copyFrom(client, chunk.name, chunk.columns, chunk.text);
 
 // ------------------------------------------------------------------ bulk loading
 

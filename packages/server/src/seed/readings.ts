@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   checkReading,
   DEFAULT_ZONE_CONFIG,
@@ -12,8 +10,8 @@ import {
 } from '@meterline/domain';
 import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { loadWorkingCalendar } from '../calendar/load.ts';
+import { copyFrom, copyValue } from '../db/copy.ts';
 import type { DB } from '../db/schema.ts';
 import { addMonths, chinaTime, daysBetween, fromMilli, STATES_TO_READ, toMilli } from '../readings/model.ts';
 
@@ -75,21 +73,11 @@ function season(usage: string, month: number): number {
   return WATER_SEASON[month - 1]!;
 }
 
-const COPY_SPECIAL = /[\\\t\n\r]/;
-function copyValue(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  const s = typeof v === 'string' ? v : String(v);
-  if (!COPY_SPECIAL.test(s)) return s;
-  return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-}
 const line = (values: unknown[]) => `${values.map(copyValue).join('\t')}\n`;
 const pgArray = (xs: string[]) => `{${xs.join(',')}}`;
 
-async function copyInto(client: pg.PoolClient, table: string, columns: string[], lines: string[]) {
-  if (lines.length === 0) return;
-  const stream = client.query(copyStreams.from(`copy ${table} (${columns.join(', ')}) from stdin`));
-  await pipeline(Readable.from([lines.join('')]), stream);
-}
+const copyInto = (client: pg.PoolClient, table: string, columns: string[], lines: string[]) =>
+  copyFrom(client, table, columns, lines.join(''));
 
 const READING_COLUMNS = [
   'account_id',
