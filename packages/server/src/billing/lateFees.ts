@@ -15,6 +15,7 @@ import { audit } from '../platform/audit.ts';
 import type { Caller, RequestContext } from '../platform/context.ts';
 import { requireCaller } from '../platform/context.ts';
 import { fieldErrors, notFound } from '../platform/errors.ts';
+import { PeriodicJob, underSessionLock } from '../platform/periodicJob.ts';
 import { loadSettings } from '../platform/settings.ts';
 import { officeCondition } from '../readings/service.ts';
 
@@ -84,11 +85,11 @@ export async function accrueLateFees(
   opts: AccrueOptions = {},
 ): Promise<AccrueResult> {
   const chunk = opts.chunkBills ?? LATE_FEE_CHUNK_BILLS;
-  return db.connection().execute(async (conn) => {
-    const { rows: lock } = await sql<{
-      ok: boolean;
-    }>`select pg_try_advisory_lock(${LATE_FEE_LOCK}) as ok`.execute(conn);
-    if (!lock[0]?.ok) {
+  return underSessionLock(
+    db,
+    LATE_FEE_LOCK,
+    (conn) => runLocked(conn, asOf, chunk, opts),
+    async (conn) => {
       const run = await conn
         .selectFrom('late_fee_run')
         .selectAll()
@@ -96,13 +97,8 @@ export async function accrueLateFees(
         .executeTakeFirst();
       if (run) return { run, ran: false };
       throw activeElsewhere();
-    }
-    try {
-      return await runLocked(conn, asOf, chunk, opts);
-    } finally {
-      await sql`select pg_advisory_unlock(${LATE_FEE_LOCK})`.execute(conn);
-    }
-  });
+    },
+  );
 }
 
 async function runLocked(
@@ -304,52 +300,32 @@ async function runLocked(
  * resumes) today's run unless it is done. Several server processes may run this; the advisory lock
  * lets one work and the others find the day's run.
  */
-export class LateFeeScheduler {
-  private timer: NodeJS.Timeout | null = null;
-  private busy: Promise<unknown> | null = null;
-
+export class LateFeeScheduler extends PeriodicJob {
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly log: (msg: string) => void = (msg) => console.log(`[late-fees] ${msg}`),
-  ) {}
+    log: (msg: string) => void = (msg) => console.log(`[late-fees] ${msg}`),
+  ) {
+    super(log, 'late-fee run', undefined);
+  }
 
   /** Checks now and then every `everyMs`. */
   start(everyMs = LATE_FEE_CHECK_EVERY_MS): void {
-    if (this.timer) return;
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), everyMs);
-    this.timer.unref();
+    this.startEvery(everyMs);
   }
 
-  async tick(): Promise<void> {
-    if (this.busy) return;
+  protected async work(): Promise<void> {
     const today = todayInChina();
-    this.busy = (async () => {
-      const run = await this.db
-        .selectFrom('late_fee_run')
-        .select(['status', 'heartbeat_at'])
-        .where('run_date', '=', today)
-        .executeTakeFirst();
-      if (run?.status === 'done') return;
-      const { run: done, ran } = await accrueLateFees(this.db, today, { via: 'server' });
-      if (ran)
-        this.log(
-          `late fees of ${today}: ${done.bills_charged} bills, ${done.accrued_fen} fen accrued (+${done.accrued_delta_fen})`,
-        );
-    })()
-      .catch((error: unknown) =>
-        this.log(`late-fee run failed: ${error instanceof Error ? error.message : error}`),
-      )
-      .finally(() => {
-        this.busy = null;
-      });
-    await this.busy;
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.busy;
+    const run = await this.db
+      .selectFrom('late_fee_run')
+      .select(['status', 'heartbeat_at'])
+      .where('run_date', '=', today)
+      .executeTakeFirst();
+    if (run?.status === 'done') return;
+    const { run: done, ran } = await accrueLateFees(this.db, today, { via: 'server' });
+    if (ran)
+      this.log(
+        `late fees of ${today}: ${done.bills_charged} bills, ${done.accrued_fen} fen accrued (+${done.accrued_delta_fen})`,
+      );
   }
 }
 

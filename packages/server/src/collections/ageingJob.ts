@@ -1,6 +1,7 @@
 import { todayInChina } from '@meterline/domain';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
+import { PeriodicJob } from '../platform/periodicJob.ts';
 import { backfillArrearsSnapshots, ensureTodaySnapshot } from './ageing.ts';
 import { backfillCoverageSnapshots, ensureCoverageSnapshot } from './coverageHistory.ts';
 import { checkInstallments } from './installments.ts';
@@ -17,60 +18,41 @@ export const ARREARS_DAILY_CHECK_EVERY_MS = 10 * 60_000;
  * the demo) are reconstructed from bill and payment dates (`backfill`); missing month ends of
  * dunning coverage, from message and visit dates, on the first check of every process.
  */
-export class ArrearsDailyJob {
-  private timer: NodeJS.Timeout | null = null;
-  private busy: Promise<unknown> | null = null;
+export class ArrearsDailyJob extends PeriodicJob<[backfill?: boolean]> {
   private lastDay: string | null = null;
   /** Past month ends of dunning coverage are looked for once per process (an upgrade gets them too). */
   private coverageBackfilled = false;
 
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly log: (msg: string) => void = (msg) => console.log(`[arrears] ${msg}`),
-  ) {}
+    log: (msg: string) => void = (msg) => console.log(`[arrears] ${msg}`),
+  ) {
+    super(log, 'daily arrears work', undefined);
+  }
 
   start(everyMs = ARREARS_DAILY_CHECK_EVERY_MS, opts: { backfill?: boolean } = {}): void {
-    if (this.timer) return;
-    void this.tick(opts.backfill);
-    this.timer = setInterval(() => void this.tick(), everyMs);
-    this.timer.unref();
+    this.startEvery(everyMs, opts.backfill);
   }
 
-  async tick(backfill = false): Promise<void> {
-    if (this.busy) return;
+  protected async work(backfill = false): Promise<void> {
     const today = todayInChina();
     if (this.lastDay === today && !backfill) return;
-    this.busy = (async () => {
-      const check = await checkInstallments(this.db, today);
-      if (check.completed || check.defaulted)
-        this.log(`installments ${today}: ${check.completed} completed, ${check.defaulted} defaulted`);
-      if (await ensureTodaySnapshot(this.db, today)) this.log(`arrears snapshot of ${today} taken`);
-      // Dunning coverage of yesterday, now that it is over (docs/arrears.md "Coverage over time").
-      if (await ensureCoverageSnapshot(this.db, today)) this.log('dunning coverage of yesterday recorded');
-      if (backfill) {
-        const n = await backfillArrearsSnapshots(this.db, today);
-        if (n) this.log(`past ageing reconstructed from bill and payment dates (${n} rows)`);
-      }
-      if (backfill || !this.coverageBackfilled) {
-        const days = await backfillCoverageSnapshots(this.db, today);
-        if (days.length)
-          this.log(`past dunning coverage reconstructed from message and visit dates (${days.join(', ')})`);
-        this.coverageBackfilled = true;
-      }
-      this.lastDay = today;
-    })()
-      .catch((error: unknown) =>
-        this.log(`daily arrears work failed: ${error instanceof Error ? error.message : error}`),
-      )
-      .finally(() => {
-        this.busy = null;
-      });
-    await this.busy;
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.busy;
+    const check = await checkInstallments(this.db, today);
+    if (check.completed || check.defaulted)
+      this.log(`installments ${today}: ${check.completed} completed, ${check.defaulted} defaulted`);
+    if (await ensureTodaySnapshot(this.db, today)) this.log(`arrears snapshot of ${today} taken`);
+    // Dunning coverage of yesterday, now that it is over (docs/arrears.md "Coverage over time").
+    if (await ensureCoverageSnapshot(this.db, today)) this.log('dunning coverage of yesterday recorded');
+    if (backfill) {
+      const n = await backfillArrearsSnapshots(this.db, today);
+      if (n) this.log(`past ageing reconstructed from bill and payment dates (${n} rows)`);
+    }
+    if (backfill || !this.coverageBackfilled) {
+      const days = await backfillCoverageSnapshots(this.db, today);
+      if (days.length)
+        this.log(`past dunning coverage reconstructed from message and visit dates (${days.join(', ')})`);
+      this.coverageBackfilled = true;
+    }
+    this.lastDay = today;
   }
 }

@@ -22,6 +22,7 @@ import { MOBILE_PATTERN } from '../billing/engine.ts';
 import { loadWorkingCalendar } from '../calendar/load.ts';
 import type { DB } from '../db/schema.ts';
 import type { DunningRunTable, DunningStepCounts } from '../db/schemaDunning.ts';
+import { PeriodicJob, underSessionLock } from '../platform/periodicJob.ts';
 import { loadSettings } from '../platform/settings.ts';
 
 /**
@@ -198,11 +199,11 @@ export async function runDunning(
   opts: DunningOptions = {},
 ): Promise<DunningResult> {
   const chunk = opts.chunkBills ?? DUNNING_CHUNK_BILLS;
-  return db.connection().execute(async (conn) => {
-    const { rows: lock } = await sql<{
-      ok: boolean;
-    }>`select pg_try_advisory_lock(${DUNNING_LOCK}) as ok`.execute(conn);
-    if (!lock[0]?.ok) {
+  return underSessionLock(
+    db,
+    DUNNING_LOCK,
+    (conn) => runLocked(conn, runDate, chunk, opts),
+    async (conn) => {
       const run = await conn
         .selectFrom('dunning_run')
         .selectAll()
@@ -210,13 +211,8 @@ export async function runDunning(
         .executeTakeFirst();
       if (run) return { run, ran: false };
       throw activeElsewhere();
-    }
-    try {
-      return await runLocked(conn, runDate, chunk, opts);
-    } finally {
-      await sql`select pg_advisory_unlock(${DUNNING_LOCK})`.execute(conn);
-    }
-  });
+    },
+  );
 }
 
 async function runLocked(
@@ -578,51 +574,31 @@ async function writeChunk(
  * today's run unless it is done. Several server processes may run this; the advisory lock lets one
  * work and the others find the day's run. Messages go out from the send time (dunning.sendTime).
  */
-export class DunningScheduler {
-  private timer: NodeJS.Timeout | null = null;
-  private busy: Promise<unknown> | null = null;
-
+export class DunningScheduler extends PeriodicJob {
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly log: (msg: string) => void = (msg) => console.log(`[dunning] ${msg}`),
-  ) {}
+    log: (msg: string) => void = (msg) => console.log(`[dunning] ${msg}`),
+  ) {
+    super(log, 'dunning run', undefined);
+  }
 
   start(everyMs = DUNNING_CHECK_EVERY_MS): void {
-    if (this.timer) return;
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), everyMs);
-    this.timer.unref();
+    this.startEvery(everyMs);
   }
 
-  async tick(): Promise<void> {
-    if (this.busy) return;
+  protected async work(): Promise<void> {
     const today = todayInChina();
-    this.busy = (async () => {
-      const run = await this.db
-        .selectFrom('dunning_run')
-        .select('status')
-        .where('run_date', '=', today)
-        .executeTakeFirst();
-      if (run?.status === 'done') return;
-      const { run: done, ran } = await runDunning(this.db, today, { via: 'server' });
-      if (ran)
-        this.log(
-          `dunning of ${today}: ${done.bills_examined} bills, ${done.messages_queued} messages queued, ${done.exceptions} exceptions`,
-        );
-    })()
-      .catch((error: unknown) =>
-        this.log(`dunning run failed: ${error instanceof Error ? error.message : error}`),
-      )
-      .finally(() => {
-        this.busy = null;
-      });
-    await this.busy;
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.busy;
+    const run = await this.db
+      .selectFrom('dunning_run')
+      .select('status')
+      .where('run_date', '=', today)
+      .executeTakeFirst();
+    if (run?.status === 'done') return;
+    const { run: done, ran } = await runDunning(this.db, today, { via: 'server' });
+    if (ran)
+      this.log(
+        `dunning of ${today}: ${done.bills_examined} bills, ${done.messages_queued} messages queued, ${done.exceptions} exceptions`,
+      );
   }
 }
 

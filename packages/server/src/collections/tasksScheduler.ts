@@ -1,6 +1,7 @@
 import { chinaDateTime, todayInChina } from '@meterline/domain';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
+import { PeriodicJob } from '../platform/periodicJob.ts';
 import { loadSettings } from '../platform/settings.ts';
 import { generateTasks } from './tasks.ts';
 
@@ -18,60 +19,44 @@ function chinaClock(now: Date): string {
  * Generation is idempotent per customer and day: a restart, a second server or the office manager
  * generating too makes nothing twice; an office that failed is tried again at the next check.
  */
-export class FieldTaskScheduler {
-  private timer: NodeJS.Timeout | null = null;
-  private busy: Promise<unknown> | null = null;
+export class FieldTaskScheduler extends PeriodicJob<[now?: Date], number> {
   /** Offices done today (by this process). */
   private done = new Set<number>();
   private doneOn = '';
 
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly log: (msg: string) => void = (msg) => console.log(`[field-tasks] ${msg}`),
-  ) {}
-
-  start(everyMs = FIELD_TASKS_CHECK_EVERY_MS): void {
-    if (this.timer) return;
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), everyMs);
-    this.timer.unref();
+    log: (msg: string) => void = (msg) => console.log(`[field-tasks] ${msg}`),
+  ) {
+    super(log, 'field tasks', 0);
   }
 
-  async tick(now: Date = new Date()): Promise<number> {
-    if (this.busy) return 0;
+  start(everyMs = FIELD_TASKS_CHECK_EVERY_MS): void {
+    this.startEvery(everyMs);
+  }
+
+  /** Tasks made by this tick (0 before `collection.tasksAt`, or when the offices are done today). */
+  protected async work(now: Date = new Date()): Promise<number> {
     const today = todayInChina(now);
     if (this.doneOn !== today) {
       this.done.clear();
       this.doneOn = today;
     }
+    const settings = await loadSettings(this.db);
+    if (chinaClock(now) < settings['collection.tasksAt']) return 0;
+    const offices = await this.db.selectFrom('office').select('office_id').orderBy('office_id').execute();
     let made = 0;
-    this.busy = (async () => {
-      const settings = await loadSettings(this.db);
-      if (chinaClock(now) < settings['collection.tasksAt']) return;
-      const offices = await this.db.selectFrom('office').select('office_id').orderBy('office_id').execute();
-      for (const { office_id } of offices) {
-        if (this.done.has(office_id)) continue;
-        try {
-          const r = await generateTasks(this.db, null, office_id, today);
-          made += r.carried + r.readingDay + r.repeat + r.collectionDay;
-          this.done.add(office_id);
-        } catch (error) {
-          this.log(`office ${office_id}: ${error instanceof Error ? error.message : error}`);
-        }
+    for (const { office_id } of offices) {
+      if (this.done.has(office_id)) continue;
+      try {
+        const r = await generateTasks(this.db, null, office_id, today);
+        made += r.carried + r.readingDay + r.repeat + r.collectionDay;
+        this.done.add(office_id);
+      } catch (error) {
+        this.log(`office ${office_id}: ${error instanceof Error ? error.message : error}`);
       }
-      if (made > 0) this.log(`field collection tasks of ${today}: ${made} made`);
-    })()
-      .catch((error: unknown) => this.log(`failed: ${error instanceof Error ? error.message : error}`))
-      .finally(() => {
-        this.busy = null;
-      });
-    await this.busy;
+    }
+    if (made > 0) this.log(`field collection tasks of ${today}: ${made} made`);
     return made;
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.busy;
   }
 }
