@@ -21,7 +21,8 @@ export interface SandboxSmsc {
 export async function startSandboxSmsc(db: Kysely<DB>): Promise<SandboxSmsc | null> {
   const settings = await loadSettings(db);
   if (settings['smsc.sandbox'] !== 1) return null;
-  const peer = new SmppTestPeer(SANDBOX_ACCOUNT);
+  // Nothing kept per SMS but the recent references it de-duplicates on: a server runs for months.
+  const peer = new SmppTestPeer({ ...SANDBOX_ACCOUNT, record: false, rememberRefs: 100_000 });
   const port = await peer.start();
   return { sender: { port, ...SANDBOX_ACCOUNT }, stop: () => peer.stop() };
 }

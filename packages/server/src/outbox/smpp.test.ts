@@ -140,4 +140,20 @@ describe('SmppTransport against the local SMSC peer', () => {
     expect(transport.bound).toBe(false);
     expect(peer.binds).toBe(0);
   });
+
+  it('the sandbox SMSC keeps nothing per SMS but its recent references: memory does not grow with the outbox', async () => {
+    const { peer, transport, receipts } = await setup({ record: false, rememberRefs: 2 });
+    await transport.waitBound(3_000);
+    const first = await transport.submit({ ref: 'a', to: '13812345678', text: '一' });
+    await transport.submit({ ref: 'b', to: '13812345678', text: '二' });
+    const c = await transport.submit({ ref: 'c', to: '13812345678', text: '三' });
+    // A resubmit of a remembered reference is answered with its first id and not delivered again.
+    expect(await transport.submit({ ref: 'c', to: '13812345678', text: '三' })).toEqual(c);
+    // 'a' is forgotten (only two remembered): taken as new.
+    expect(await transport.submit({ ref: 'a', to: '13812345678', text: '一' })).not.toEqual(first);
+    expect(peer.received).toBe(5);
+    expect(peer.submits).toEqual([]);
+    expect([...peer.delivered().keys()].sort()).toEqual(['a', 'c']);
+    await until(() => receipts.length === 4);
+  });
 });

@@ -33,6 +33,16 @@ export interface PeerOptions {
   receiptStat?: (to: string) => string;
   /** Whether to send receipts at all. */
   receipts?: boolean;
+  /**
+   * Keep every submit in `submits` (tests read them). The sandbox SMSC of a running server keeps
+   * none, so its memory does not grow with every SMS the server ever sends.
+   */
+  record?: boolean;
+  /**
+   * How many (reference, part) pairs are remembered to de-duplicate resubmits, the oldest forgotten
+   * first. A resubmit follows its first submit within a link's window; the sandbox keeps 100,000.
+   */
+  rememberRefs?: number;
 }
 
 interface Receipt {
@@ -54,8 +64,10 @@ export class SmppTestPeer {
   /** Ids unique across peers, as an SMSC's are. */
   private readonly idPrefix = Math.random().toString(36).slice(2, 8).toUpperCase();
   private readonly options: Required<Omit<PeerOptions, 'rejectTo'>> & { rejectTo: Set<string> };
-  /** Every submit_sm received, duplicates included. */
+  /** Every submit_sm received, duplicates included (unless `record` is false). */
   readonly submits: PeerSubmit[] = [];
+  /** submit_sm received, duplicates included. */
+  received = 0;
   /** First acceptance of each (ref, part). */
   private readonly accepted = new Map<string, PeerSubmit>();
   private readonly pendingReceipts: Receipt[] = [];
@@ -73,6 +85,8 @@ export class SmppTestPeer {
       rejectTo: new Set(options.rejectTo ?? []),
       receiptStat: options.receiptStat ?? (() => 'DELIVRD'),
       receipts: options.receipts ?? true,
+      record: options.record ?? true,
+      rememberRefs: options.rememberRefs ?? Number.POSITIVE_INFINITY,
     };
   }
 
@@ -154,10 +168,12 @@ export class SmppTestPeer {
     const udh = sm.udh?.find((u) => u[0] === 0x00);
     const part = udh ? udh[4]! : 1;
     const parts = udh ? udh[3]! : 1;
-    const ref = String(pdu.meterline_ref ?? `seq-${this.submits.length}`);
+    this.received++;
+    const ref = String(pdu.meterline_ref ?? `seq-${this.received - 1}`);
     const to = String(pdu.destination_addr);
     if (this.options.rejectTo.has(to)) {
-      this.submits.push({ ref, to, part, parts, text: sm.message, messageId: '', duplicate: false });
+      if (this.options.record)
+        this.submits.push({ ref, to, part, parts, text: sm.message, messageId: '', duplicate: false });
       session.send(pdu.response({ command_status: smpp.ESME_RINVDSTADR }));
       return;
     }
@@ -172,13 +188,16 @@ export class SmppTestPeer {
       messageId: first?.messageId ?? `${this.idPrefix}${String(this.nextId++).padStart(8, '0')}`,
       duplicate: first !== undefined,
     };
-    this.submits.push(record);
+    if (this.options.record) this.submits.push(record);
     if (!first) {
       this.accepted.set(key, record);
+      // Maps keep insertion order: the first key is the oldest.
+      if (this.accepted.size > this.options.rememberRefs)
+        this.accepted.delete(this.accepted.keys().next().value as string);
       if (this.options.receipts)
         this.pendingReceipts.push({ messageId: record.messageId, to, stat: this.options.receiptStat(to) });
     }
-    if (this.dropAt.delete(this.submits.length)) {
+    if (this.dropAt.delete(this.received)) {
       session.destroy();
       return;
     }
