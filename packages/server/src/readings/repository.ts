@@ -500,23 +500,10 @@ function copyTextArray(items: readonly string[]): string {
   return copyValue(`{${items.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`);
 }
 
-const READING_COPY_COLUMNS = [
-  'account_id',
-  'meter_id',
-  'book_id',
-  'period',
-  'read_at',
-  'previous_index',
-  'index_value',
-  'consumption_m3',
-  'kind',
-  'source',
-  'anomaly_codes',
-  'flags',
-  'device_id',
-  'client_id',
-  'status',
-];
+const READING_COPY_COLUMNS = (
+  'account_id, meter_id, book_id, period, read_at, previous_index, index_value, consumption_m3, kind, source, ' +
+  'anomaly_codes, flags, device_id, client_id, status'
+).split(', ');
 
 function readingCopyLine(r: BulkReadingRow): string {
   return `${r.accountId}\t${r.meterId}\t${r.bookId ?? '\\N'}\t${r.period}\t${r.readAtIso}\t${r.previousIndex}\t${
