@@ -238,7 +238,8 @@ describe('handheld', () => {
 
     // ---- the outbox holds the four readings while offline
     await page.getByTestId('tab-outbox').click();
-    await expect(page.getByTestId('queued-count').getAttribute('data-count')).resolves.toBe('4');
+    // The count renders 0 until the page has read the phone's store: wait for it, do not read once.
+    await page.locator('[data-testid="queued-count"][data-count="4"]').waitFor();
     expect(await handheldReadings(route)).toHaveLength(0);
 
     // ---- back online: the automatic upload reaches the server, but its answer is lost
@@ -257,7 +258,7 @@ describe('handheld', () => {
     expect(sent).toHaveLength(1);
     const stored = await handheldReadings(route);
     expect(stored).toHaveLength(4);
-    await expect(page.getByTestId('queued-count').getAttribute('data-count')).resolves.toBe('4');
+    await page.locator('[data-testid="queued-count"][data-count="4"]').waitFor();
 
     // ---- "sync now" sends the same readings again: each is recognised, none recorded twice
     await page.getByTestId('sync-now').click();
