@@ -314,13 +314,8 @@ export class LateFeeScheduler extends PeriodicJob {
   }
 
   protected async work(): Promise<void> {
+    // A day's run that is done answers ran: false under the lock (accrueLateFees reads it there).
     const today = todayInChina();
-    const run = await this.db
-      .selectFrom('late_fee_run')
-      .select(['status', 'heartbeat_at'])
-      .where('run_date', '=', today)
-      .executeTakeFirst();
-    if (run?.status === 'done') return;
     const { run: done, ran } = await accrueLateFees(this.db, today, { via: 'server' });
     if (ran)
       this.log(

@@ -587,13 +587,8 @@ export class DunningScheduler extends PeriodicJob {
   }
 
   protected async work(): Promise<void> {
+    // A day's run that is done answers ran: false under the lock (runLocked reads it there).
     const today = todayInChina();
-    const run = await this.db
-      .selectFrom('dunning_run')
-      .select('status')
-      .where('run_date', '=', today)
-      .executeTakeFirst();
-    if (run?.status === 'done') return;
     const { run: done, ran } = await runDunning(this.db, today, { via: 'server' });
     if (ran)
       this.log(
