@@ -154,8 +154,11 @@ async function referenceBulk(content: string, chunkRows: number, now: Date) {
   return outcomes.sort((a, b) => a.rowNo - b.rowNo);
 }
 
-/** The new path, its report as the same list of outcomes. */
-async function newBulk(content: string, chunkRows: number, now: Date, withPool: boolean) {
+/**
+ * The new path, its report as the same list of outcomes: on the pool or plain, its meters looked up
+ * row by row or from the office's directory.
+ */
+async function newBulk(content: string, chunkRows: number, now: Date, withPool: boolean, directory = false) {
   const file = path.join(dir, 'file.csv');
   await writeFile(file, content);
   const report = await processBulkFile(t.db, ctx, {
@@ -165,6 +168,7 @@ async function newBulk(content: string, chunkRows: number, now: Date, withPool: 
     dataDir: dir,
     pool: withPool ? t.pool : undefined,
     chunkRows,
+    directoryFromRows: directory ? 1 : Number.POSITIVE_INFINITY,
     now,
   });
   const errors = new Map(report.errors.map((e) => [e.rowNo, e.code]));
@@ -197,18 +201,25 @@ async function clearBulk() {
 
 /**
  * Sends a file twice through the old path (then clears what it stored), then twice through the bulk
- * path with the pool and twice without: each time the same counts, errors and stored rows.
+ * path in each way it can run (with the pool or without, meters probed or from the directory): each
+ * time the same counts, errors and stored rows.
  */
 async function compareWithReference(content: string, chunkRows: number, now: Date) {
   const expected = await referenceBulk(content, chunkRows, now);
   const expectedAgain = await referenceBulk(content, chunkRows, now);
   const expectedState = await storedState();
   await clearBulk();
-  for (const withPool of [true, false]) {
+  for (const [withPool, directory] of [
+    [true, false],
+    [false, false],
+    [true, true],
+    [false, true],
+  ]) {
     for (const [pass, reference] of [expected, expectedAgain].entries()) {
-      const { report, errors } = await newBulk(content, chunkRows, now, withPool);
+      const { report, errors } = await newBulk(content, chunkRows, now, withPool!, directory);
       const count = (o: string) => reference.filter((r) => r.outcome === o).length;
-      expect(report, `${withPool ? 'COPY' : 'plain'} pass ${pass}`).toMatchObject({
+      const way = `${withPool ? 'COPY' : 'plain'}${directory ? ', directory' : ''} pass ${pass}`;
+      expect(report, way).toMatchObject({
         rows: reference.length,
         accepted: count('accepted'),
         review: count('review'),
@@ -216,7 +227,7 @@ async function compareWithReference(content: string, chunkRows: number, now: Dat
         duplicate: count('duplicate'),
         rejected: count('rejected'),
       });
-      expect(new Map(reference.filter((r) => r.code).map((r) => [r.rowNo, r.code]))).toEqual(errors);
+      expect(new Map(reference.filter((r) => r.code).map((r) => [r.rowNo, r.code])), way).toEqual(errors);
     }
     expect(await storedState()).toEqual(expectedState);
     await clearBulk();

@@ -31,6 +31,8 @@ import {
   loadAnomalyCodes,
   loadBulkKeys,
   loadBulkReadings,
+  loadMeterDirectory,
+  type MeterDirectory,
   type MeterKey,
   meterKey,
   openBulkFollowups,
@@ -53,6 +55,12 @@ export const BULK_CHUNK_ROWS = 50_000;
 export const MAX_REPORTED_ERRORS = 1_000;
 /** Rows a file may hold. */
 export const MAX_BULK_ROWS = 5_000_000;
+/**
+ * Files of this many rows or more look their meters up in the office's directory, loaded once (one
+ * scan of the meters: ~0.6 s at a million customers), instead of three index probes a row (~20 µs of
+ * PostgreSQL each row).
+ */
+export const BULK_DIRECTORY_ROWS = 20_000;
 
 const HEADERS: Record<string, 'meterNo' | 'readAt' | 'index' | 'anomalyCodes'> = {
   meter_no: 'meterNo',
@@ -181,6 +189,8 @@ export interface BulkOptions {
    */
   pool?: pg.Pool;
   chunkRows?: number;
+  /** Rows from which a file loads the office's meter directory (BULK_DIRECTORY_ROWS). */
+  directoryFromRows?: number;
   now?: Date;
   log?: (msg: string) => void;
 }
@@ -197,6 +207,8 @@ interface ChunkOptions {
   anomalies: ReadonlyMap<string, AnomalyInfo>;
   now: Date;
   timings: IngestTimings;
+  /** The office's meters, for a large file (else each chunk looks its meters up). */
+  directory: MeterDirectory | null;
   /** Awaited with the chunk's meters before their readings are loaded, and before the chunk writes. */
   beforeLoad?: (meters: readonly MeterKey[]) => Promise<void>;
   beforeWrite?: () => Promise<void>;
@@ -291,6 +303,7 @@ async function ingestBulkChunk(
   const keys = await loadBulkKeys(
     conn,
     fresh.map((c) => ({ meterNo: c.row.meterNo, clientId: c.clientId })),
+    opts.directory,
   );
   const reject = (c: Fresh, error: RowError) => {
     c.outcome = 'rejected';
@@ -588,6 +601,7 @@ export async function processBulkFile(
         anomalies,
         now: opts.now ?? new Date(),
         timings,
+        directory,
         beforeLoad: async (meters) => {
           const keys = new Set(meters.map((m) => meterKey(m.accountId, m.meterId)));
           knowMeters(keys);
@@ -670,7 +684,16 @@ export async function processBulkFile(
   // be at work at once); without it, each chunk's transaction takes it.
   const lanes = opts.pool ? await officeLanes(opts.pool, opts.officeId) : null;
   let failed = false;
+  let directory: MeterDirectory | null = null;
   try {
+    if (newlines - 1 >= (opts.directoryFromRows ?? BULK_DIRECTORY_ROWS)) {
+      const t0 = performance.now();
+      directory = await inTransaction(db, lanes?.clients[0], (conn) =>
+        loadMeterDirectory(conn, opts.officeId),
+      );
+      timings.loadMs += performance.now() - t0;
+      opts.log?.(`bulk: ${directory.size.toLocaleString('en')} meters of the office loaded`);
+    }
     const lines = createInterface({ input: createReadStream(opts.filePath, 'utf8'), crlfDelay: Infinity });
     let columns: Map<string, number> | null = null;
     let parser: RowParser | null = null;
