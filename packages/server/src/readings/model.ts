@@ -395,6 +395,13 @@ export function periodFromNumber(n: number): string {
   return `${Math.floor(n / 12)}-${month < 10 ? '0' : ''}${month}`;
 }
 
+/** A typed array twice as long, with the values of `a` first. */
+export function doubled<T extends Float64Array | Int32Array | Uint8Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 /**
  * One meter's stored readings as the bulk path loads them (any status), newest first by read time
  * and id: columns of numbers, refilled meter after meter, so that loading a chunk's readings makes
@@ -437,19 +444,13 @@ export class StoredReadings {
   }
 
   private grow(): void {
-    const size = this.readAtUs.length * 2;
-    const more = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(size);
-      b.set(a);
-      return b;
-    };
-    this.readAtUs = more(this.readAtUs);
-    this.period = more(this.period);
-    this.estimated = more(this.estimated);
-    this.status = more(this.status);
-    this.indexMilli = more(this.indexMilli);
-    this.previousMilli = more(this.previousMilli);
-    this.consumptionMilli = more(this.consumptionMilli);
+    this.readAtUs = doubled(this.readAtUs);
+    this.period = doubled(this.period);
+    this.estimated = doubled(this.estimated);
+    this.status = doubled(this.status);
+    this.indexMilli = doubled(this.indexMilli);
+    this.previousMilli = doubled(this.previousMilli);
+    this.consumptionMilli = doubled(this.consumptionMilli);
   }
 
   /** The latest period, from `recentFrom` on, with a rejected reading and none standing (review sent the meter back). */

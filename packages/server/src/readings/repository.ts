@@ -6,6 +6,7 @@ import { CopyRows, copyFrom, copyValue } from '../db/copy.ts';
 import type { DB } from '../db/schema.ts';
 import {
   type AnomalyInfo,
+  doubled,
   type MeterHistory,
   type PastReading,
   periodNumber,
@@ -855,35 +856,31 @@ export class MeterDirectory {
   }
 
   private grow(): void {
-    const size = this.accountId.length * 2;
-    const more = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(size);
-      b.set(a);
-      return b;
-    };
-    this.accountId = more(this.accountId);
-    this.meterId = more(this.meterId);
-    this.inService = more(this.inService);
-    this.dialDigits = more(this.dialDigits);
-    this.initialMilli = more(this.initialMilli);
-    this.bookId = more(this.bookId);
+    this.accountId = doubled(this.accountId);
+    this.meterId = doubled(this.meterId);
+    this.inService = doubled(this.inService);
+    this.dialDigits = doubled(this.dialDigits);
+    this.initialMilli = doubled(this.initialMilli);
+    this.bookId = doubled(this.bookId);
   }
 }
+
+/** What the bulk path reads of a meter (`m`): account, meter, in service (1/0), dial digits, initial index, book. */
+const METER_COLUMNS: readonly BulkColumn[] = [
+  { sql: 'm.account_id', type: 'int' },
+  { sql: 'm.meter_id', type: 'int' },
+  { sql: "(m.state = 'in_service')::int", type: 'int' },
+  { sql: 'm.dial_digits', type: 'int' },
+  { sql: 'm.initial_index', type: 'milli' },
+  { sql: 'm.book_id', type: 'int' },
+];
 
 /** The meters of an office's customers, by number (hash joins over the three tables). */
 export async function loadMeterDirectory(conn: BulkConnection, officeId: number): Promise<MeterDirectory> {
   if (!Number.isSafeInteger(officeId)) throw new Error(`not an office id: ${officeId}`);
   const directory = new MeterDirectory(officeId);
   await conn.selectRows(
-    [
-      { sql: 'mr.meter_no', type: 'text' },
-      { sql: 'm.account_id', type: 'int' },
-      { sql: 'm.meter_id', type: 'int' },
-      { sql: "(m.state = 'in_service')::int", type: 'int' },
-      { sql: 'm.dial_digits', type: 'int' },
-      { sql: 'm.initial_index', type: 'milli' },
-      { sql: 'm.book_id', type: 'int' },
-    ],
+    [{ sql: 'mr.meter_no', type: 'text' }, ...METER_COLUMNS],
     `meter_registry mr
      join meter m on m.account_id = mr.account_id and m.meter_id = mr.meter_id
      join customer c on c.account_id = m.account_id
@@ -980,12 +977,7 @@ export async function loadBulkKeys(
   await conn.selectRows(
     [
       { sql: 'k.i', type: 'int' },
-      { sql: 'm.account_id', type: 'int' },
-      { sql: 'm.meter_id', type: 'int' },
-      { sql: "(m.state = 'in_service')::int", type: 'int' },
-      { sql: 'm.dial_digits', type: 'int' },
-      { sql: 'm.initial_index', type: 'milli' },
-      { sql: 'm.book_id', type: 'int' },
+      ...METER_COLUMNS,
       { sql: 'c.office_id', type: 'int' },
       // Only the unique index on (account, client id) is read: no reading row unless the key is stored.
       {
