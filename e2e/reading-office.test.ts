@@ -222,4 +222,106 @@ describe('meter reading in the back office', () => {
 
     expect(browser.problems).toEqual([]);
   });
+
+  test('upload a smart-meter file: each row checked, rejected rows listed, the file sent again stores nothing twice', async () => {
+    const db = server.database.db;
+    await login(page, 'manager');
+    // Three meters of office 0101 whose last reading stands accepted, with room on the dial.
+    const { rows: meters } = await sql<{
+      office_id: number;
+      account_id: number;
+      meter_id: number;
+      meter_no: string;
+      last: string;
+      used: string;
+    }>`
+      select c.office_id, m.account_id, m.meter_id, m.meter_no, r.index_value::text as last,
+             greatest(coalesce(r.consumption_m3, 0), 10)::text as used
+      from meter m join customer c using (account_id) join office o on o.office_id = c.office_id
+      cross join lateral (select r.status, r.index_value, r.consumption_m3 from reading r
+                          where r.account_id = m.account_id and r.meter_id = m.meter_id
+                          order by r.read_at desc limit 1) r
+      where o.code = '0101' and m.state = 'in_service' and r.status = 'accepted' and r.index_value is not null
+        and r.index_value + 5000 < 10 ^ m.dial_digits
+      order by m.account_id limit 3`.execute(db);
+    expect(meters).toHaveLength(3);
+    const [a, b, c] = meters as [(typeof meters)[0], (typeof meters)[0], (typeof meters)[0]];
+    const at = new Date(Date.now() - 10 * 60_000).toISOString();
+    const content = [
+      '表号,抄表时间,读数,异常代码',
+      `${a.meter_no},${at},${Math.round(Number(a.last) + Number(a.used))},`,
+      // Fifty times the meter's use: the check sends it to review.
+      `${b.meter_no},${at},${Math.round(Number(b.last) + 50 * Number(b.used) + 500)},`,
+      `${c.meter_no},${at},,no_access`,
+      `X999999999,${at},12,`,
+      `${a.meter_no},${at},-4,`,
+    ].join('\r\n');
+    const send = async (name: string, text: string) =>
+      page
+        .getByTestId('smart-upload')
+        .locator('input[type=file]')
+        .setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(`\uFEFF${text}\r\n`, 'utf8') });
+
+    await page.goto(`/reading/smart-files?officeId=${a.office_id}`);
+    await send('远传0101.csv', content);
+    const report = page.getByTestId('smart-report');
+    await report.waitFor();
+    const count = async (outcome: string) =>
+      Number(
+        (
+          await page
+            .getByTestId(`smart-count-${outcome}`)
+            .locator('.ant-statistic-content-value')
+            .textContent()
+        )?.replace(/,/g, ''),
+      );
+    // What the page counts is what was stored, row for row.
+    const stored = async () => {
+      const { rows } = await sql<{ status: string; n: number }>`
+        select status, count(*)::int as n from reading
+        where source = 'bulk' and (account_id, meter_id) in (${sql.join(
+          meters.map((m) => sql`(${m.account_id}::int8, ${m.meter_id}::int8)`),
+        )})
+        group by status`.execute(db);
+      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    };
+    const first = await stored();
+    expect(await count('accepted')).toBe(first.accepted ?? 0);
+    expect(await count('review')).toBe(first.review ?? 0);
+    expect((first.accepted ?? 0) + (first.review ?? 0)).toBe(3);
+    expect(first.review).toBeGreaterThanOrEqual(1);
+    expect(await count('rejected')).toBe(2);
+    await page.getByTestId('smart-outcome-bar').waitFor();
+    // The way to the office's review queue, for the rows to review.
+    const toReview = await report.locator('a[href^="/reading/review"]').getAttribute('href');
+    expect(toReview).toBe(`/reading/review?officeId=${a.office_id}`);
+    // The rejected rows by their row number in the file (the header is row 1), with the reason.
+    const errors = page.getByTestId('smart-errors').locator('tbody tr.ant-table-row');
+    await expect.poll(() => errors.count()).toBe(2);
+    expect(await errors.nth(0).textContent()).toMatch(
+      /^5\s*X999999999\s*表号 X999999999 不存在或不属于该营业所/,
+    );
+    expect(await errors.nth(1).textContent()).toContain('读数格式不正确');
+
+    // The same file again: every stored row is recognised, nothing is stored twice.
+    await send('远传0101.csv', content);
+    await expect.poll(() => count('duplicate')).toBe(3);
+    expect(await count('accepted')).toBe(0);
+    expect(await count('rejected')).toBe(2);
+    expect(await stored()).toEqual(first);
+
+    // A file without its header is refused whole, and says why.
+    await send('无表头.csv', `${a.meter_no},${at},12`);
+    await page.getByTestId('smart-file-error').getByText('第一行应为表头').waitFor();
+    expect(await stored()).toEqual(first);
+
+    // The readings to review are in the office's review queue.
+    await page.goto(toReview!);
+    const { rows: queued } = await sql<{ n: number }>`
+      select count(*)::int as n from reading r join customer c using (account_id)
+      where r.status = 'review' and c.office_id = ${a.office_id}`.execute(db);
+    await page.locator(`.ant-tabs-tab .ant-badge-count[title="${queued[0]!.n}"]`).first().waitFor();
+    await logout(page);
+    expect(browser.problems).toEqual([]);
+  });
 });

@@ -26,6 +26,7 @@ const FollowupsPage = lazy(() => import('./reading/FollowupsPage'));
 const CorrectionsPage = lazy(() => import('./reading/CorrectionsPage'));
 const DayMonitorPage = lazy(() => import('./reading/DayMonitorPage'));
 const StatsPage = lazy(() => import('./reading/StatsPage'));
+const SmartFilesPage = lazy(() => import('./reading/SmartFilesPage'));
 const CalendarAdminPage = lazy(() => import('./calendar/CalendarAdminPage'));
 const TariffsPage = lazy(() => import('./billing/TariffsPage'));
 const BillRunsPage = lazy(() => import('./billing/BillRunsPage'));
@@ -90,6 +91,7 @@ export default function App() {
               <Route path="reading/corrections" element={<CorrectionsPage />} />
               <Route path="reading/monitor" element={<DayMonitorPage />} />
               <Route path="reading/stats" element={<StatsPage />} />
+              <Route path="reading/smart-files" element={<SmartFilesPage />} />
               <Route path="reading/calendar" element={<CalendarAdminPage />} />
               <Route path="billing/tariffs" element={<TariffsPage />} />
               <Route path="billing/runs" element={<BillRunsPage />} />

@@ -34,6 +34,7 @@ import {
   ThunderboltOutlined,
   UserAddOutlined,
   UserOutlined,
+  WifiOutlined,
 } from '@ant-design/icons';
 import type { Permission } from '@meterline/domain';
 import { Button, Dropdown, Layout, Menu, type MenuProps, Space, Spin, Tag, Tooltip, Typography } from 'antd';
@@ -144,6 +145,12 @@ export default function AppLayout() {
           key: '/reading/review',
           icon: <CheckSquareOutlined />,
           label: t('menu.review'),
+          anyOf: ['reading.review'],
+        },
+        {
+          key: '/reading/smart-files',
+          icon: <WifiOutlined />,
+          label: t('menu.smartFiles'),
           anyOf: ['reading.review'],
         },
         {

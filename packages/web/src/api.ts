@@ -50,20 +50,27 @@ export function withQuery(path: string, query?: Query): string {
   return qs ? `${path}?${qs}` : path;
 }
 
+type ErrorReply = { error?: { code?: string; message?: string; fields?: FieldProblem[] } } | null;
+
+/** The ApiError of an error reply's status and body (null: not JSON, a proxy's error page). */
+function errorOf(status: number, body: ErrorReply): ApiError {
+  const error = body?.error;
+  return new ApiError(
+    status,
+    error?.code ?? `HTTP_${status}`,
+    error?.message ?? i18n.t('errors.http', { status }),
+    error?.fields ?? [],
+  );
+}
+
 async function errorFrom(res: Response): Promise<ApiError> {
-  let body: { error?: { code?: string; message?: string; fields?: FieldProblem[] } } | null = null;
+  let body: ErrorReply = null;
   try {
     body = await res.json();
   } catch {
     // Not JSON (a proxy error page): fall through to a generic message.
   }
-  const error = body?.error;
-  return new ApiError(
-    res.status,
-    error?.code ?? `HTTP_${res.status}`,
-    error?.message ?? i18n.t('errors.http', { status: res.status }),
-    error?.fields ?? [],
-  );
+  return errorOf(res.status, body);
 }
 
 /** Calls the API with the session cookie; resolves to the parsed JSON or throws an ApiError. */
@@ -97,6 +104,42 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   if (res.status === 204) return undefined as T;
   const type = res.headers.get('content-type') ?? '';
   return (type.includes('json') ? res.json() : res.text()) as Promise<T>;
+}
+
+/**
+ * Sends a file as `api` would (POST, FormData), telling `onProgress` the share of its bytes sent
+ * (0–1) as they go: fetch cannot tell an upload's progress, XMLHttpRequest can.
+ */
+export function uploadWithProgress<T>(
+  path: string,
+  options: { query?: Query; body: FormData; onProgress: (sent: number) => void },
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', withQuery(path, options.query));
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.withCredentials = true;
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total > 0) options.onProgress(e.loaded / e.total);
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'NETWORK', i18n.t('errors.network')));
+    xhr.onload = () => {
+      let body: unknown = null;
+      try {
+        body = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        // Not JSON (a proxy error page): the generic message below.
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(body as T);
+        return;
+      }
+      const apiError = errorOf(xhr.status, body as ErrorReply);
+      if (apiError.status === 401 && apiError.code === 'UNAUTHENTICATED') unauthenticated?.();
+      reject(apiError);
+    };
+    xhr.send(options.body);
+  });
 }
 
 /** `contacts.0.phone` → ['contacts', 0, 'phone'] (antd form name path). */
