@@ -1,4 +1,4 @@
-import { DownloadOutlined, FileExcelOutlined, InboxOutlined, ReloadOutlined } from '@ant-design/icons';
+import { DownloadOutlined, FileExcelOutlined, ReloadOutlined } from '@ant-design/icons';
 import {
   Alert,
   App,
@@ -13,12 +13,12 @@ import {
   Table,
   Tag,
   Typography,
-  Upload,
 } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
 import { useMe } from '../auth/AuthContext';
+import { FileDrop } from '../components/FileDrop';
 import { formatDateTime } from '../components/format';
 import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
@@ -162,22 +162,13 @@ export default function ImportPage() {
             </Space>
           </Col>
           <Col xs={24} md={16} data-testid="import-upload">
-            <Upload.Dragger
+            <FileDrop
               accept=".csv,.xlsx"
-              multiple={false}
-              showUploadList={false}
               disabled={!officeId || uploading}
-              beforeUpload={(file) => {
-                void upload(file);
-                return false;
-              }}
-            >
-              <p className="ant-upload-drag-icon">
-                <InboxOutlined />
-              </p>
-              <p className="ant-upload-text">{uploading ? t('imports.uploading') : t('imports.drop')}</p>
-              <p className="ant-upload-hint">{t('imports.dropHint')}</p>
-            </Upload.Dragger>
+              onFile={(file) => void upload(file)}
+              text={uploading ? t('imports.uploading') : t('imports.drop')}
+              hint={t('imports.dropHint')}
+            />
           </Col>
         </Row>
       </Card>

@@ -1,4 +1,4 @@
-import { DownloadOutlined, InboxOutlined } from '@ant-design/icons';
+import { DownloadOutlined } from '@ant-design/icons';
 import {
   Alert,
   App,
@@ -14,13 +14,13 @@ import {
   Tag,
   Tooltip,
   Typography,
-  Upload,
 } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, withQuery } from '../api';
 import { useMe } from '../auth/AuthContext';
 import { yuan } from '../billing/money';
+import { FileDrop } from '../components/FileDrop';
 import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import i18n, { currentLang } from '../i18n';
@@ -306,29 +306,20 @@ export default function BankFilesPage() {
       </Card>
 
       <Card size="small" title={t('bankFiles.import')}>
-        <Upload.Dragger
+        <FileDrop
           accept=".txt,.csv,.dat"
-          multiple={false}
-          showUploadList={false}
           disabled={!bankCode || uploading}
-          beforeUpload={(file) => {
-            void upload(file);
-            return false;
-          }}
-          data-testid="bank-upload"
-        >
-          <p className="ant-upload-drag-icon">
-            <InboxOutlined />
-          </p>
-          <p className="ant-upload-text">
-            {!bankCode
+          onFile={(file) => void upload(file)}
+          text={
+            !bankCode
               ? t('bankFiles.chooseBankFirst')
               : uploading
                 ? t('bankFiles.uploading')
-                : t('bankFiles.drop')}
-          </p>
-          <p className="ant-upload-hint">{t('bankFiles.dropHint')}</p>
-        </Upload.Dragger>
+                : t('bankFiles.drop')
+          }
+          hint={t('bankFiles.dropHint')}
+          testId="bank-upload"
+        />
       </Card>
 
       {report && (

@@ -1,22 +1,10 @@
-import { DownloadOutlined, InboxOutlined } from '@ant-design/icons';
-import {
-  Alert,
-  Button,
-  Card,
-  Col,
-  Progress,
-  Row,
-  Space,
-  Statistic,
-  Table,
-  Tooltip,
-  Typography,
-  Upload,
-} from 'antd';
+import { DownloadOutlined } from '@ant-design/icons';
+import { Alert, Button, Card, Col, Progress, Row, Space, Statistic, Table, Tooltip, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { ApiError, uploadWithProgress } from '../api';
+import { FileDrop } from '../components/FileDrop';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { currentLang, type Lang } from '../i18n';
 import { OfficeSelect, useOfficeParam } from './common';
@@ -147,30 +135,21 @@ export default function SmartFilesPage() {
             </Space>
           </Col>
           <Col xs={24} md={14} data-testid="smart-upload">
-            <Upload.Dragger
+            <FileDrop
               accept=".csv,text/csv"
-              multiple={false}
-              showUploadList={false}
               disabled={!officeId || phase !== 'idle'}
-              beforeUpload={(file) => {
-                void upload(file);
-                return false;
-              }}
-            >
-              <p className="ant-upload-drag-icon">
-                <InboxOutlined />
-              </p>
-              <p className="ant-upload-text">
-                {phase === 'sending'
+              onFile={(file) => void upload(file)}
+              text={
+                phase === 'sending'
                   ? t('smartFiles.sending')
                   : phase === 'storing'
                     ? t('smartFiles.storing', {
                         seconds: Math.max(0, Math.round((now - (storingSince ?? now)) / 1000)),
                       })
-                    : t('smartFiles.drop')}
-              </p>
-              <p className="ant-upload-hint">{t('smartFiles.dropHint')}</p>
-            </Upload.Dragger>
+                    : t('smartFiles.drop')
+              }
+              hint={t('smartFiles.dropHint')}
+            />
             {phase !== 'idle' && (
               <Progress
                 percent={Math.floor(sent * 100)}
