@@ -291,7 +291,7 @@ describe('meter reading in the back office', () => {
     expect((first.accepted ?? 0) + (first.review ?? 0)).toBe(3);
     expect(first.review).toBeGreaterThanOrEqual(1);
     expect(await count('rejected')).toBe(2);
-    await page.getByTestId('smart-outcome-bar').waitFor();
+    await report.getByTestId('smart-outcome-bar').waitFor();
     // The way to the office's review queue, for the rows to review.
     const toReview = await report.locator('a[href^="/reading/review"]').getAttribute('href');
     expect(toReview).toBe(`/reading/review?officeId=${a.office_id}`);
@@ -309,6 +309,11 @@ describe('meter reading in the back office', () => {
     expect(await count('accepted')).toBe(0);
     expect(await count('rejected')).toBe(2);
     expect(await stored()).toEqual(first);
+    // Both uploads are listed among the office's latest files, the newest first.
+    const recent = page.getByTestId('smart-recent').locator('tbody tr.ant-table-row');
+    await expect.poll(() => recent.count()).toBe(2);
+    expect(await recent.nth(0).textContent()).toContain('远传0101.csv');
+    expect(await recent.nth(0).locator('td').nth(8).textContent()).toBe('3');
 
     // A file without its header is refused whole, and says why.
     await send('无表头.csv', `${a.meter_no},${at},12`);

@@ -2,10 +2,10 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { type Bilingual, DomainError, milliOf, milliText } from '@meterline/domain';
 import { parse as parseCsvLine } from 'csv-parse/sync';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import type { DB } from '../db/schema.ts';
-import type { RequestContext } from '../platform/context.ts';
+import type { Caller, RequestContext } from '../platform/context.ts';
 import { requireCaller } from '../platform/context.ts';
 import { loadSettings } from '../platform/settings.ts';
 import { CLOCK_SKEW_MS, type IngestTimings, type Outcome } from './ingest.ts';
@@ -38,6 +38,7 @@ import {
   openBulkFollowups,
   poolConnection,
 } from './repository.ts';
+import { officeCondition } from './service.ts';
 
 /**
  * Smart-meter files (远传表): CSV rows `meter_no, read_at, index[, anomaly_codes]` for one office,
@@ -745,4 +746,75 @@ export async function processBulkFile(
   report.stages.writeSeconds = timings.writeMs / 1000;
   report.seconds = (performance.now() - started) / 1000;
   return report;
+}
+
+/** A smart-meter file as its chunks' audit entries record it (the chunks that were stored). */
+export interface BulkFileView {
+  requestId: string;
+  fileName: string;
+  officeId: number;
+  officeName: string;
+  staffName: string;
+  /** When its first and last stored chunk committed. */
+  firstAt: string;
+  lastAt: string;
+  chunks: number;
+  /** Rows of the stored chunks: the sum of the outcomes. */
+  rows: number;
+  accepted: number;
+  review: number;
+  conflict: number;
+  duplicate: number;
+  rejected: number;
+}
+
+/** The latest smart-meter files of the caller's offices (or of one), newest first. */
+export async function recentBulkFiles(
+  db: Kysely<DB>,
+  caller: Caller,
+  q: { officeId?: number; limit: number },
+): Promise<BulkFileView[]> {
+  const { rows } = await sql<{
+    request_id: string;
+    file_name: string;
+    office_id: number;
+    office_name: string;
+    staff_name: string | null;
+    first_at: Date;
+    last_at: Date;
+    chunks: number;
+    accepted: number;
+    review: number;
+    conflict: number;
+    duplicate: number;
+    rejected: number;
+  }>`
+    select a.request_id, min(a.after->>'fileName') as file_name, a.office_id, o.name as office_name,
+           min(s.full_name) as staff_name, min(a.at) as first_at, max(a.at) as last_at, count(*)::int as chunks,
+           sum((a.after->>'accepted')::int)::int as accepted, sum((a.after->>'review')::int)::int as review,
+           sum((a.after->>'conflict')::int)::int as conflict, sum((a.after->>'duplicate')::int)::int as duplicate,
+           sum((a.after->>'rejected')::int)::int as rejected
+    from audit_log a
+    join office o on o.office_id = a.office_id
+    left join staff s on s.staff_id = a.staff_id
+    where a.entity_type = 'reading_bulk' and ${officeCondition(caller, sql`a.office_id`, q.officeId)}
+    group by a.request_id, a.office_id, o.name
+    order by max(a.at) desc
+    limit ${q.limit}`.execute(db);
+  return rows.map((r) => ({
+    requestId: r.request_id,
+    fileName: r.file_name,
+    officeId: r.office_id,
+    officeName: r.office_name,
+    staffName: r.staff_name ?? '',
+    firstAt: r.first_at.toISOString(),
+    lastAt: r.last_at.toISOString(),
+    chunks: r.chunks,
+    rows: r.accepted + r.review + r.conflict + r.duplicate + r.rejected,
+    accepted: r.accepted,
+    review: r.review,
+    conflict: r.conflict,
+    duplicate: r.duplicate,
+    rejected: r.rejected,
+  }));
 }

@@ -497,6 +497,22 @@ describe('smart-meter files', () => {
     expect(audited).toHaveLength(2);
     expect(t.built.unaudited).toEqual([]);
 
+    // The office's latest files, newest first, each with its outcomes.
+    const office = await officeId(t, '0101');
+    const files = await t.as('manager')({ method: 'GET', url: `/api/readings/bulk?officeId=${office}` });
+    expect(files.statusCode, files.body).toBe(200);
+    expect(files.json()).toMatchObject([
+      { fileName: 'smart.csv', officeId: office, chunks: 1, rows: 6, accepted: 0, duplicate: 3, rejected: 3 },
+      { fileName: 'smart.csv', officeId: office, chunks: 1, rows: 6, accepted: 2, review: 1, rejected: 3 },
+    ]);
+    expect(files.json()[0].staffName).not.toBe('');
+    // Another office's manager sees none of them, and may not ask for them.
+    const theirs = await t.as('manager2')({ method: 'GET', url: '/api/readings/bulk' });
+    expect(theirs.json()).toEqual([]);
+    expect(
+      (await t.as('manager2')({ method: 'GET', url: `/api/readings/bulk?officeId=${office}` })).statusCode,
+    ).toBe(403);
+
     // Another office's manager can neither name this office nor file its meters under theirs.
     expect((await send(content, 'manager2')).statusCode).toBe(403);
     const under = await send(content, 'manager2', await officeId(t, '0102'));

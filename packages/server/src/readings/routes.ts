@@ -11,7 +11,7 @@ import { requireCaller } from '../platform/context.ts';
 import { fieldError, notFound } from '../platform/errors.ts';
 import { loadSettings } from '../platform/settings.ts';
 import { id, isoDate, paging, requiredText, text } from '../platform/zod.ts';
-import { processBulkFile } from './bulk.ts';
+import { processBulkFile, recentBulkFiles } from './bulk.ts';
 import { INDEX_PATTERN } from './model.ts';
 import { dayMonitor, readingStats } from './monitor.ts';
 import { ReadingService } from './service.ts';
@@ -276,6 +276,29 @@ export async function readingRoutes(app: FastifyInstance, { db, config, pool }: 
   );
 
   // ---------------------------------------------------------------- smart-meter files
+  r.get(
+    '/api/readings/bulk',
+    {
+      config: { permission: 'reading.review' },
+      schema: {
+        tags,
+        summary: 'The latest smart-meter files of the caller’s offices, newest first, with their outcomes',
+        description:
+          'One entry per upload, from the audit entries of its stored chunks: a file that stopped halfway counts ' +
+          'the chunks that were stored.',
+        querystring: z.object({
+          officeId: id.optional(),
+          limit: z.coerce.number().int().min(1).max(200).default(20),
+        }),
+      },
+    },
+    async (request) =>
+      recentBulkFiles(db, requireCaller(request.ctx), {
+        officeId: request.query.officeId,
+        limit: request.query.limit,
+      }),
+  );
+
   r.post(
     '/api/readings/bulk',
     {

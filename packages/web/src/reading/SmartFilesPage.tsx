@@ -5,6 +5,8 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { ApiError, uploadWithProgress } from '../api';
 import { FileDrop } from '../components/FileDrop';
+import { formatDateTime } from '../components/format';
+import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { currentLang, type Lang } from '../i18n';
 import { OfficeSelect, useOfficeParam } from './common';
@@ -36,6 +38,20 @@ interface BulkReport extends Record<Outcome, number> {
   seconds: number;
 }
 
+/** GET /api/readings/bulk: a file as its stored chunks recorded it. */
+interface BulkFile extends Record<Outcome, number> {
+  requestId: string;
+  fileName: string;
+  officeName: string;
+  staffName: string;
+  lastAt: string;
+  chunks: number;
+  rows: number;
+}
+
+/** How many of the office's latest files are listed. */
+const RECENT_FILES = 20;
+
 /** A file a user can start from: the header and a row of each kind. */
 const SAMPLE =
   '\uFEFF表号,抄表时间,读数,异常代码\r\n' +
@@ -59,6 +75,10 @@ export default function SmartFilesPage() {
   const [now, setNow] = useState(Date.now());
   const [report, setReport] = useState<BulkReport | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
+  const recent = useApi<BulkFile[]>(officeId ? '/api/readings/bulk' : null, {
+    officeId,
+    limit: RECENT_FILES,
+  });
 
   // The seconds spent storing, ticking while the server checks and stores the rows.
   useEffect(() => {
@@ -89,6 +109,7 @@ export default function SmartFilesPage() {
         },
       });
       setReport(answer);
+      recent.reload();
     } catch (e) {
       // A file refused whole (no header, too many rows, too large, empty): shown at the file.
       if (e instanceof ApiError && e.fields.some((f) => f.path === 'file')) {
@@ -190,7 +211,7 @@ export default function SmartFilesPage() {
           }
         >
           <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-            <OutcomeBar report={report} total={handled} />
+            <OutcomeBar counts={report} total={handled} />
             <Row gutter={16}>
               <Col xs={12} md={4}>
                 <Statistic title={t('smartFiles.rows')} value={report.rows} />
@@ -251,12 +272,46 @@ export default function SmartFilesPage() {
           </Space>
         </Card>
       )}
+
+      <Card size="small" title={t('smartFiles.recent')}>
+        <Table<BulkFile>
+          rowKey="requestId"
+          size="small"
+          loading={recent.loading}
+          dataSource={recent.data ?? []}
+          pagination={false}
+          data-testid="smart-recent"
+          columns={[
+            {
+              title: t('smartFiles.at'),
+              dataIndex: 'lastAt',
+              width: 150,
+              render: (v: string) => formatDateTime(v),
+            },
+            { title: t('smartFiles.file'), dataIndex: 'fileName', ellipsis: true },
+            { title: t('smartFiles.by'), dataIndex: 'staffName', width: 100 },
+            { title: t('smartFiles.rows'), dataIndex: 'rows', width: 100, align: 'right' },
+            {
+              title: t('smartFiles.outcomes'),
+              key: 'outcomes',
+              width: 260,
+              render: (_, f) => <OutcomeBar counts={f} total={f.rows} />,
+            },
+            ...OUTCOMES.map(([o]) => ({
+              title: t(`smartFiles.outcome.${o}`),
+              dataIndex: o,
+              width: 90,
+              align: 'right' as const,
+            })),
+          ]}
+        />
+      </Card>
     </Space>
   );
 }
 
 /** The rows of a file by outcome, as one bar in the outcomes' colours. */
-function OutcomeBar({ report, total }: { report: BulkReport; total: number }) {
+function OutcomeBar({ counts, total }: { counts: Record<Outcome, number>; total: number }) {
   const { t } = useTranslation();
   if (total === 0) return null;
   return (
@@ -264,9 +319,9 @@ function OutcomeBar({ report, total }: { report: BulkReport; total: number }) {
       style={{ display: 'flex', height: 18, borderRadius: 4, overflow: 'hidden', width: '100%' }}
       data-testid="smart-outcome-bar"
     >
-      {OUTCOMES.filter(([o]) => report[o] > 0).map(([o, colour]) => (
-        <Tooltip key={o} title={`${t(`smartFiles.outcome.${o}`)}: ${report[o].toLocaleString()}`}>
-          <div style={{ width: `${(report[o] / total) * 100}%`, minWidth: 3, background: colour }} />
+      {OUTCOMES.filter(([o]) => counts[o] > 0).map(([o, colour]) => (
+        <Tooltip key={o} title={`${t(`smartFiles.outcome.${o}`)}: ${counts[o].toLocaleString()}`}>
+          <div style={{ width: `${(counts[o] / total) * 100}%`, minWidth: 3, background: colour }} />
         </Tooltip>
       ))}
     </div>
