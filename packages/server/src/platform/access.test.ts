@@ -730,6 +730,7 @@ describe('office scope on every route', () => {
         case 'GET /api/books':
         case 'GET /api/reading-plan':
         case 'GET /api/reading-plan/changes':
+        case 'GET /api/readings/bulk':
           for (const item of body) expect(item.officeId, name).toBe(officeB);
           break;
         case 'GET /api/workload':
