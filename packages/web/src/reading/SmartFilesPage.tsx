@@ -1,4 +1,5 @@
 import { DownloadOutlined } from '@ant-design/icons';
+import { todayInChina } from '@meterline/domain';
 import { Alert, Button, Card, Col, Progress, Row, Space, Statistic, Table, Tooltip, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -52,12 +53,19 @@ interface BulkFile extends Record<Outcome, number> {
 /** How many of the office's latest files are listed. */
 const RECENT_FILES = 20;
 
-/** A file a user can start from: the header and a row of each kind. */
-const SAMPLE =
-  '\uFEFF表号,抄表时间,读数,异常代码\r\n' +
-  'W000000001,2026-11-20 08:00,1234.5,\r\n' +
-  'W000000002,2026-11-20 08:00,,no_access\r\n' +
-  'W000000003,2026-11-20T08:00:00+08:00,88,leak\r\n';
+/**
+ * A file a user can start from: the header and a row of each kind, read at midnight this morning
+ * (a smart meter's daily freeze).
+ */
+function sampleFile(): string {
+  const day = todayInChina();
+  return (
+    '\uFEFF表号,抄表时间,读数,异常代码\r\n' +
+    `W000000001,${day} 00:00,1234.5,\r\n` +
+    `W000000002,${day} 00:00,,no_access\r\n` +
+    `W000000003,${day}T00:00:00+08:00,88,leak\r\n`
+  );
+}
 
 /**
  * Smart-meter files (远传表): an office's readings from the remote-reading system, uploaded as one
@@ -148,7 +156,7 @@ export default function SmartFilesPage() {
                 {t('smartFiles.format')}
               </Typography.Paragraph>
               <a
-                href={`data:text/csv;charset=utf-8,${encodeURIComponent(SAMPLE)}`}
+                href={`data:text/csv;charset=utf-8,${encodeURIComponent(sampleFile())}`}
                 download="smart-meter-sample.csv"
               >
                 <Button icon={<DownloadOutlined />}>{t('smartFiles.sample')}</Button>
