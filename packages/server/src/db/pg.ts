@@ -39,6 +39,9 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
     application_name: 'meterline',
   });
   pool.on('error', (err) => {
+    // Once the pool is ending (the server shutting down), a connection cut while it closes is expected:
+    // pool.end() resolves before its idle clients have said goodbye, and the embedded server stops next.
+    if ((pool as pg.Pool & { ending?: boolean }).ending) return;
     // An idle client lost its connection (server restart); the pool replaces it.
     console.error('[db] idle client error:', err.message);
   });
