@@ -119,15 +119,9 @@ export default function SmartFilesPage() {
       setReport(answer);
       recent.reload();
     } catch (e) {
-      // A file refused whole (no header, too many rows, too large, empty): shown at the file.
-      if (e instanceof ApiError && e.fields.some((f) => f.path === 'file')) {
-        setFileError(
-          e.fields
-            .filter((f) => f.path === 'file')
-            .map((f) => f.message)
-            .join('；'),
-        );
-      } else if (e instanceof ApiError && e.status === 413) {
+      // A file refused whole (no header, too many rows, too large, empty): shown at the file, in the
+      // error's own words (they name the limit; the field's are shorter).
+      if (e instanceof ApiError && (e.status === 413 || e.fields.some((f) => f.path === 'file'))) {
         setFileError(e.message);
       } else handle(e);
     } finally {
