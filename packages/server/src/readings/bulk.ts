@@ -100,14 +100,10 @@ export interface BulkRowError {
   messages: Bilingual;
 }
 
-export interface BulkReport {
+/** Rows of a file by outcome: the same five counts in the upload's answer and in its list of files. */
+export interface BulkReport extends Record<Outcome, number> {
   officeId: number;
   rows: number;
-  accepted: number;
-  review: number;
-  conflict: number;
-  duplicate: number;
-  rejected: number;
   errors: BulkRowError[];
   chunks: number;
   seconds: number;
@@ -749,7 +745,7 @@ export async function processBulkFile(
 }
 
 /** A smart-meter file as its chunks' audit entries record it (the chunks that were stored). */
-export interface BulkFileView {
+export interface BulkFileView extends Record<Outcome, number> {
   requestId: string;
   fileName: string;
   officeId: number;
@@ -761,11 +757,6 @@ export interface BulkFileView {
   chunks: number;
   /** Rows of the stored chunks: the sum of the outcomes. */
   rows: number;
-  accepted: number;
-  review: number;
-  conflict: number;
-  duplicate: number;
-  rejected: number;
 }
 
 /** The latest smart-meter files of the caller's offices (or of one), newest first. */

@@ -130,7 +130,6 @@ export default function SmartFilesPage() {
     }
   };
 
-  const handled = report ? OUTCOMES.reduce((n, [o]) => n + report[o], 0) : 0;
   const toReview = report ? report.review + report.conflict : 0;
 
   return (
@@ -213,7 +212,7 @@ export default function SmartFilesPage() {
           }
         >
           <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-            <OutcomeBar counts={report} total={handled} />
+            <OutcomeBar counts={report} total={report.rows} />
             <Row gutter={16}>
               <Col xs={12} md={4}>
                 <Statistic title={t('smartFiles.rows')} value={report.rows} />
