@@ -24,6 +24,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],
+          // A failed browser test prints what the browser showed (e2e/lib/setup.ts).
+          setupFiles: ['e2e/lib/setup.ts'],
           // What a browser test polls for (a row written after a click) may take a while on a busy 2-core machine.
           expect: { poll: { timeout: 15_000 } },
           testTimeout: 120_000,

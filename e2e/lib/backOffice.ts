@@ -19,6 +19,9 @@ export async function logout(page: Page): Promise<void> {
 
 /** Picks an option (by its title) of the antd Select that has this test id. */
 export async function choose(page: Page, testId: string, option: string): Promise<void> {
-  await page.getByTestId(testId).click();
+  const select = page.getByTestId(testId);
+  await select.click();
   await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${option}"]`).click();
+  // The select shows the choice (as a user would look): a lost click fails here, not steps later.
+  await select.locator(`.ant-select-selection-item[title="${option}"]`).waitFor();
 }

@@ -5,6 +5,7 @@ import { StrictMode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { useTranslation } from 'react-i18next';
 import App from './App';
+import { useReducedMotion } from './components/useReducedMotion';
 import './i18n';
 import './styles.css';
 
@@ -21,13 +22,18 @@ unstableSetRender((node, container) => {
   };
 });
 
-/** antd's own texts (pagination, pickers, empty states) follow the UI language. */
+/**
+ * antd's own texts (pagination, pickers, empty states) follow the UI language; its animations are off
+ * when the system asks for reduced motion.
+ */
 function Localised() {
   const { i18n } = useTranslation();
+  const reducedMotion = useReducedMotion();
   return (
     <ConfigProvider
       locale={i18n.language === 'en' ? enUS : zhCN}
-      theme={{ token: { colorPrimary: '#1677ff', borderRadius: 6 } }}
+      theme={{ token: { colorPrimary: '#1677ff', borderRadius: 6, motion: !reducedMotion } }}
+      wave={{ disabled: reducedMotion }}
     >
       <AntApp>
         <App />
