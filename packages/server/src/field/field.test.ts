@@ -11,6 +11,7 @@ import {
   TINY_JPEG,
   TINY_PNG,
 } from '../readings/fixtures.ts';
+import { addMonths } from '../readings/model.ts';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
 
 /**
@@ -373,5 +374,33 @@ describe('office scope', () => {
     const analyst = await t.as('analyst')({ method: 'GET', url: `/api/field/route?date=${day1}&deviceId=x` });
     expect(analyst.statusCode).toBe(403);
     expect(await staffId(t, 'reader2')).toBeGreaterThan(0);
+  });
+
+  it('a book handed over from a later date stays on its reader’s routes until that day', async () => {
+    const today = todayInChina();
+    const book = await makeBook(t, { reader: 'reader2', officeCode: '0101', count: 3 });
+    // Read tomorrow, handed over the day after, read again the next month (one planned day a month).
+    const before = addDays(today, 1);
+    const after = `${addMonths(before.slice(0, 7), 1)}-15`;
+    await planOn(t, book.bookId, before);
+    await planOn(t, book.bookId, after);
+    const handed = await t.as('manager')({
+      method: 'POST',
+      url: `/api/books/${book.bookId}/assign`,
+      payload: {
+        readerId: await staffId(t, 'reader'),
+        fromDate: addDays(today, 2),
+        handoverNote: '书面交接',
+      },
+    });
+    expect(handed.statusCode, handed.body).toBe(200);
+    const booksOf = async (user: string, date: string) => {
+      const res = await t.as(user)({ method: 'GET', url: `/api/field/route?date=${date}&deviceId=PDA-H` });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().books.map((b: { bookId: number }) => b.bookId);
+    };
+    // (The later day first: a route downloaded and not read would hold the next one back.)
+    expect(await booksOf('reader2', after)).not.toContain(book.bookId);
+    expect(await booksOf('reader2', before)).toContain(book.bookId);
   });
 });

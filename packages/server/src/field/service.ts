@@ -18,7 +18,13 @@ import {
   STATES_TO_READ,
   showIndex,
 } from '../readings/model.ts';
-import { addressLine, loadAnomalyCodes, loadMeterHistories, meterKey } from '../readings/repository.ts';
+import {
+  addressLine,
+  booksHeldOn,
+  loadAnomalyCodes,
+  loadMeterHistories,
+  meterKey,
+} from '../readings/repository.ts';
 
 /**
  * The handheld's day (DOMAIN.md §3): download the day's route, read, upload before downloading the
@@ -132,14 +138,14 @@ export class FieldService {
     const month = date.slice(0, 7);
     const offices = caller.officeIds === null ? null : [...caller.officeIds];
 
+    // The books the reader holds that day (a handover dated later leaves them with this reader until then).
+    const held = await booksHeldOn(this.db, caller.staffId, date, offices);
     const books = await this.db
       .selectFrom('reading_plan as p')
       .innerJoin('book as b', 'b.book_id', 'p.book_id')
       .select(['b.book_id', 'b.code', 'b.name', 'b.zone', 'b.office_id', 'p.period'])
       .where('p.planned_on', '=', date)
-      .where('b.reader_id', '=', caller.staffId)
-      .where('b.active', '=', true)
-      .$if(offices !== null, (q) => q.where('b.office_id', 'in', [...(offices ?? []), -1]))
+      .where('b.book_id', 'in', [...held, -1])
       .orderBy('b.code')
       .execute();
     const bookIds = books.map((b) => b.book_id);
@@ -156,7 +162,7 @@ export class FieldService {
         join reading r on r.book_id = b.book_id and r.status = 'rejected' and r.period >= ${addMonths(month, -2)}
         join meter m on m.account_id = r.account_id and m.meter_id = r.meter_id and m.book_id = b.book_id
                     and m.state = 'in_service'
-        where b.reader_id = ${caller.staffId}
+        where b.book_id = any(${held}::bigint[])
           and not exists (select 1 from reading l where l.account_id = r.account_id and l.meter_id = r.meter_id
                             and l.period = r.period and l.status in ('accepted', 'review', 'conflict'))
       ), one as (

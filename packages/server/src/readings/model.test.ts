@@ -9,6 +9,8 @@ import {
   type MeterHistory,
   meterStateAt,
   parseReadAt,
+  readerOnDay,
+  readingMonthDay,
   readingRules,
   registerAfter,
   STATES_TO_READ,
@@ -169,5 +171,42 @@ describe('decideReading', () => {
     expect(parseReadAt('2026-03-01T08:30:00Z')?.toISOString()).toBe('2026-03-01T08:30:00.000Z');
     expect(parseReadAt('2026-02-30 08:30')).toBeNull();
     expect(parseReadAt('yesterday')).toBeNull();
+  });
+});
+
+describe('who held a book on a day (book_assignment)', () => {
+  // Reader 1 until 2026-03-10, reader 2 from then until 2026-09-01, then nobody; reader 1 had handed
+  // it to a recorded first assignment, reader 9 held it before anything was recorded.
+  const tenures = [
+    { readerId: 2, fromDate: '2026-03-10', toDate: '2026-09-01', handedOverBy: 1 },
+    { readerId: 1, fromDate: '2025-01-01', toDate: '2026-03-10', handedOverBy: 9 },
+  ];
+
+  it('is the assignment in force, its first day included and its end day not', () => {
+    expect(readerOnDay(tenures, 7, '2026-03-09')).toBe(1);
+    expect(readerOnDay(tenures, 7, '2026-03-10')).toBe(2);
+    expect(readerOnDay(tenures, 7, '2026-08-31')).toBe(2);
+    expect(readerOnDay(tenures, 7, '2026-09-01')).toBeNull();
+  });
+
+  it('before the first recorded assignment: who handed the book over to it', () => {
+    expect(readerOnDay(tenures, 7, '2024-12-31')).toBe(9);
+    expect(
+      readerOnDay([{ readerId: 2, fromDate: '2026-12-01', toDate: null, handedOverBy: 1 }], 2, '2026-11-24'),
+    ).toBe(1);
+  });
+
+  it('a book with no recorded assignment is its present reader’s', () => {
+    expect(readerOnDay([], 7, '2026-11-24')).toBe(7);
+    expect(readerOnDay([], null, '2026-11-24')).toBeNull();
+  });
+
+  it('a month counts on its planned reading day, else its last day, and today in the month under way', () => {
+    expect(readingMonthDay('2026-10', '2026-10-12', '2026-11-24')).toBe('2026-10-12');
+    expect(readingMonthDay('2026-10', undefined, '2026-11-24')).toBe('2026-10-31');
+    expect(readingMonthDay('2026-02', undefined, '2026-11-24')).toBe('2026-02-28');
+    expect(readingMonthDay('2028-02', undefined, '2028-03-01')).toBe('2028-02-29');
+    expect(readingMonthDay('2026-11', undefined, '2026-11-24')).toBe('2026-11-24');
+    expect(readingMonthDay('2026-11', '2026-11-27', '2026-11-24')).toBe('2026-11-27');
   });
 });

@@ -77,6 +77,50 @@ export function addMonths(month: string, delta: number): string {
   return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}`;
 }
 
+// ------------------------------------------------------------------ who read a book in a month
+
+/**
+ * A book's assignment to a reader (book_assignment): from `fromDate` up to (not on) `toDate`, handed
+ * over by the reader who held it before (null: nobody, or not recorded).
+ */
+export interface BookTenure {
+  readerId: number;
+  fromDate: string;
+  toDate: string | null;
+  handedOverBy: number | null;
+}
+
+/**
+ * The reader who held a book on a day: the assignment in force then; before an assignment, the reader
+ * who handed the book over to it. A book with no recorded assignment is its present reader's; a day
+ * after its last assignment ended, nobody's (null).
+ */
+export function readerOnDay(
+  tenures: readonly BookTenure[],
+  presentReader: number | null,
+  day: string,
+): number | null {
+  if (tenures.length === 0) return presentReader;
+  let next: BookTenure | null = null;
+  for (const t of tenures) {
+    if (t.fromDate <= day) {
+      if (t.toDate === null || day < t.toDate) return t.readerId;
+    } else if (next === null || t.fromDate < next.fromDate) next = t;
+  }
+  return next ? next.handedOverBy : null;
+}
+
+/**
+ * The day whose reader a book's month of reading belongs to: its planned reading day in the annual
+ * plan; without one, the month's last day (today, for the month under way).
+ */
+export function readingMonthDay(month: string, plannedOn: string | undefined, today: string): string {
+  if (plannedOn) return plannedOn;
+  const next = Date.parse(`${addMonths(month, 1)}-01T00:00:00Z`);
+  const last = new Date(next - DAY_MS).toISOString().slice(0, 10);
+  return last < today ? last : today;
+}
+
 // ------------------------------------------------------------------ customers to read
 
 /**

@@ -1,7 +1,7 @@
-import { isReadingMonth, isToRead, todayInChina, type Zone } from '@meterline/domain';
+import { addDays, isReadingMonth, isToRead, todayInChina, type Zone } from '@meterline/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
-import { type FixtureMeter, makeBook, officeId, planOn, reading } from './fixtures.ts';
+import { type FixtureMeter, makeBook, officeId, planOn, reading, staffId } from './fixtures.ts';
 import { addMonths, chinaDate } from './model.ts';
 
 /**
@@ -12,6 +12,8 @@ import { addMonths, chinaDate } from './model.ts';
 
 let t: TestApp;
 let today: string;
+/** A book of reader's that goes to reader2 tomorrow. */
+let handedBook: number;
 
 beforeAll(async () => {
   t = await createTestApp({ customers: 800, metering: true });
@@ -22,6 +24,7 @@ beforeAll(async () => {
   const other = await makeBook(t, { reader: 'reader3', officeCode: '0102', count: 3 });
   await planOn(t, book.bookId, today);
   await planOn(t, other.bookId, today);
+  handedBook = book.bookId;
   const routeOf = async (user: string) => {
     const res = await t.as(user)({ method: 'GET', url: `/api/field/route?date=${today}&deviceId=PDA-M` });
     expect(res.statusCode, res.body).toBe(200);
@@ -76,6 +79,18 @@ beforeAll(async () => {
     payload: { approve: true, note: '' },
   });
   expect(decided.statusCode, decided.body).toBe(200);
+  // The book changes hands tomorrow: today, and its reading this month, stay with the reader who has
+  // it (the statistics and the day monitor must not move them to the next one already).
+  const handed = await t.as('manager')({
+    method: 'POST',
+    url: `/api/books/${book.bookId}/assign`,
+    payload: {
+      readerId: await staffId(t, 'reader2'),
+      fromDate: addDays(today, 1),
+      handoverNote: '书面交接：册本与表井钥匙已移交',
+    },
+  });
+  expect(handed.statusCode, handed.body).toBe(200);
 });
 
 afterAll(async () => {
@@ -111,10 +126,29 @@ async function rows() {
       .where('status', '=', 'approved')
       .execute(),
     t.db.selectFrom('anomaly_code').select(['code', 'prevents_reading']).execute(),
-    t.db.selectFrom('reading_plan').select(['book_id', 'planned_on']).execute(),
+    t.db.selectFrom('reading_plan').select(['book_id', 'period', 'planned_on']).execute(),
     t.db.selectFrom('staff').select(['staff_id']).execute(),
   ]);
-  return { customers, meters, books, readings, corrections, codes, plans, staff };
+  const assignments = await t.db.selectFrom('book_assignment').selectAll().execute();
+  /**
+   * Who held a book on a day: the assignment in force (its end day excluded); before the first one,
+   * who handed it over; a book never assigned, its present reader.
+   */
+  const holder = (bookId: number, day: string): number | null => {
+    const own = assignments.filter((a) => a.book_id === bookId);
+    if (own.length === 0) return books.find((b) => b.book_id === bookId)!.reader_id;
+    const held = own.find((a) => a.from_date <= day && (a.to_date === null || day < a.to_date));
+    if (held) return held.reader_id;
+    const later = own.filter((a) => a.from_date > day).sort((a, b) => a.from_date.localeCompare(b.from_date));
+    return later[0]?.handed_over_by ?? null;
+  };
+  /** The reader a book's month counts under: the holder on its planned day, else the month's last day (or today). */
+  const monthReader = (bookId: number, month: string): number | null => {
+    const planned = plans.find((p) => p.book_id === bookId && p.period === month)?.planned_on;
+    const last = addDays(`${addMonths(month, 1)}-01`, -1);
+    return holder(bookId, planned ?? (last < today ? last : today));
+  };
+  return { customers, meters, books, readings, corrections, codes, plans, staff, holder, monthReader };
 }
 
 describe('reading statistics', () => {
@@ -165,7 +199,7 @@ describe('reading statistics', () => {
         add(total, 'all', f);
         add(byOffice, String(c.office_id), f);
         add(byBook, String(book.book_id), f);
-        add(byReader, `${book.reader_id ?? ''}:${c.office_id}`, f);
+        add(byReader, `${data.monthReader(book.book_id, m) ?? ''}:${c.office_id}`, f);
       }
       return { total: total.get('all')!, byOffice, byBook, byReader };
     };
@@ -177,6 +211,9 @@ describe('reading statistics', () => {
       corrected: x.corrected,
     });
     const expected = compute(month);
+    // The book handed over tomorrow: this month still counts under the reader who read it.
+    expect(data.monthReader(handedBook, month)).toBe(await staffId(t, 'reader'));
+    expect(data.books.find((b) => b.book_id === handedBook)!.reader_id).toBe(await staffId(t, 'reader2'));
     expect(pick(stats.totals)).toEqual(expected.total);
     expect(stats.totals.readingRate).toBe(
       Math.round((expected.total.read / expected.total.toRead) * 10_000) / 10_000,
@@ -196,6 +233,21 @@ describe('reading statistics', () => {
       const e = compute(point.month).total ?? { toRead: 0, read: 0, estimated: 0, readings: 0, corrected: 0 };
       expect(pick(point), point.month).toEqual(e);
     }
+    // Past months by book and reader: each book's month under the reader who held it then (the demo's
+    // books that changed hands show their earlier reader before the handover).
+    let earlier = 0;
+    for (const back of [1, 4, 8]) {
+      const past = addMonths(month, -back);
+      const got = (await t.as('analyst')({ method: 'GET', url: `/api/readings/stats?month=${past}` })).json();
+      const want = compute(past);
+      expect(asMap(got.byBook), past).toEqual(want.byBook);
+      expect(asMap(got.byReader), past).toEqual(want.byReader);
+      for (const b of got.byBook as { bookId: number; readerId: number | null }[]) {
+        expect(b.readerId, `${past} book ${b.bookId}`).toBe(data.monthReader(b.bookId, past));
+        if (b.readerId !== data.books.find((x) => x.book_id === b.bookId)!.reader_id) earlier++;
+      }
+    }
+    expect(earlier).toBeGreaterThan(0);
     // The seeded history makes the past months believable: most customers due were read.
     const past = stats.trend.find((p: { month: string }) => p.month === addMonths(month, -1));
     expect(past.readingRate).toBeGreaterThan(0.9);
@@ -264,8 +316,9 @@ describe('day monitor', () => {
     };
     for (const p of data.plans.filter((x) => x.planned_on === today)) {
       const book = bookOf.get(p.book_id)!;
-      if (book.reader_id === null) continue;
-      const r = row(`${book.reader_id}:${book.office_id}`);
+      const holder = data.holder(book.book_id, today);
+      if (holder === null) continue;
+      const r = row(`${holder}:${book.office_id}`);
       for (const m of data.meters) {
         if (m.book_id !== book.book_id || m.state !== 'in_service') continue;
         const c = customerOf.get(m.account_id)!;
@@ -278,7 +331,7 @@ describe('day monitor', () => {
     const plannedToday = new Set(
       data.plans
         .filter((x) => x.planned_on === today)
-        .map((x) => `${bookOf.get(x.book_id)!.reader_id}:${x.book_id}`),
+        .map((x) => `${data.holder(x.book_id, today)}:${x.book_id}`),
     );
     const perMeter = new Map<string, { key: string; list: (typeof data.readings)[number][] }>();
     for (const x of data.readings) {

@@ -1,10 +1,17 @@
-import { isReadingMonth, isToRead, type Zone } from '@meterline/domain';
+import { isReadingMonth, isToRead, todayInChina, type Zone } from '@meterline/domain';
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Caller } from '../platform/context.ts';
 import { loadSettings } from '../platform/settings.ts';
-import { addMonths, chinaDayStart, chinaTime, STATES_TO_READ } from './model.ts';
-import type { Db } from './repository.ts';
+import {
+  addMonths,
+  chinaDayStart,
+  chinaTime,
+  readerOnDay,
+  readingMonthDay,
+  STATES_TO_READ,
+} from './model.ts';
+import { type Db, loadTenures } from './repository.ts';
 import { officeCondition } from './service.ts';
 
 /**
@@ -60,6 +67,22 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
   ).map((a) => a.code);
   const bookScope = officeCondition(caller, sql`b.office_id`, q.officeId);
   const customerScope = officeCondition(caller, sql`c.office_id`, q.officeId);
+  // The books planned that day, each under the reader who held it that day (readerOnDay): a book
+  // handed over since then stays with the reader who had it.
+  const { rows: planned } = await sql<{
+    book_id: number;
+    office_id: number;
+    code: string;
+    reader_id: number | null;
+  }>`
+    select b.book_id, b.office_id, b.code, b.reader_id
+    from reading_plan p join book b on b.book_id = p.book_id
+    where p.planned_on = ${q.date}::date and ${bookScope}`.execute(db);
+  const tenures = await loadTenures(
+    db,
+    planned.map((p) => p.book_id),
+  );
+  for (const p of planned) p.reader_id = readerOnDay(tenures.get(p.book_id) ?? [], p.reader_id, q.date);
   const { rows } = await sql<{
     reader_id: number;
     office_id: number;
@@ -81,9 +104,11 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
     stuck: number;
   }>`
     with planned as (
-      select b.reader_id, b.office_id, b.book_id, b.code
-      from reading_plan p join book b on b.book_id = p.book_id
-      where p.planned_on = ${q.date}::date and b.reader_id is not null and ${bookScope}
+      select x.reader_id, x.office_id, x.book_id, x.code
+      from unnest(${planned.map((p) => p.book_id)}::bigint[], ${planned.map((p) => p.reader_id)}::bigint[],
+                  ${planned.map((p) => p.office_id)}::bigint[], ${planned.map((p) => p.code)}::text[])
+           as x(book_id, reader_id, office_id, code)
+      where x.reader_id is not null
     ), due as (
       select pl.reader_id, pl.office_id, count(m.meter_id)::int as due,
              (select jsonb_agg(jsonb_build_object('bookId', x.book_id, 'code', x.code) order by x.code)
@@ -262,7 +287,7 @@ function primary(scope: RawBuilder<unknown>, first: string) {
       where m.state = 'in_service' and m.book_id is not null
       order by m.account_id, m.meter_id
     ), cust as materialized (
-      select c.account_id, c.office_id, pm.book_id, b.zone, b.reader_id,
+      select c.account_id, c.office_id, pm.book_id, b.zone,
              greatest(to_char(c.connected_on, 'YYYY-MM'), ${addMonths(first, -1)}) as connected
       from customer c
       join primary_meter pm on pm.account_id = c.account_id
@@ -276,7 +301,6 @@ interface Group {
   month: string | null;
   office_id: number;
   book_id: number;
-  reader_id: number | null;
   zone: Zone;
   connected: string;
   customers: number;
@@ -296,6 +320,7 @@ async function statsRows(
   db: Kysely<DB>,
   months: string[],
   scope: RawBuilder<unknown>,
+  today: string,
 ): Promise<StatRowSql[]> {
   // Millions of rows at a million customers: hashed in memory (never merge-joined through a sort on
   // disk), not worth compiling, and the three passes on three connections at once.
@@ -311,9 +336,9 @@ async function statsRows(
     tuned((trx) =>
       sql<Group>`
       with ${cte}
-      select null as month, office_id, book_id, reader_id, zone, connected, count(*)::int as customers,
+      select null as month, office_id, book_id, zone, connected, count(*)::int as customers,
              0 as read, 0 as estimated, 0 as readings, 0 as corrected
-      from cust group by 2, 3, 4, 5, 6`.execute(trx),
+      from cust group by 2, 3, 4, 5`.execute(trx),
     ),
     tuned((trx) =>
       sql<Group>`
@@ -326,26 +351,27 @@ async function statsRows(
         where r.period = any(${months}::text[]) and r.status in ('accepted', 'review', 'conflict')
         group by r.period, r.account_id
       )
-      select rd.period as month, cust.office_id, cust.book_id, cust.reader_id, cust.zone, cust.connected,
+      select rd.period as month, cust.office_id, cust.book_id, cust.zone, cust.connected,
              0 as customers,
              (count(*) filter (where rd.has_actual))::int as read,
              (count(*) filter (where not rd.has_actual and rd.has_estimated))::int as estimated,
              coalesce(sum(rd.readings), 0)::int as readings, 0 as corrected
       from rd join cust on cust.account_id = rd.account_id
-      group by 1, 2, 3, 4, 5, 6`.execute(trx),
+      group by 1, 2, 3, 4, 5`.execute(trx),
     ),
     tuned((trx) =>
       sql<Group>`
       with ${cte}
-      select r.period as month, cust.office_id, cust.book_id, cust.reader_id, cust.zone, cust.connected,
+      select r.period as month, cust.office_id, cust.book_id, cust.zone, cust.connected,
              0 as customers, 0 as read, 0 as estimated, 0 as readings, count(*)::int as corrected
       from (select distinct account_id, reading_id from reading_correction where status = 'approved') x
       join reading r on r.account_id = x.account_id and r.reading_id = x.reading_id
       join cust on cust.account_id = r.account_id
       where r.kind = 'actual' and r.status in ('accepted', 'review', 'conflict') and r.period = any(${months}::text[])
-      group by 1, 2, 3, 4, 5, 6`.execute(trx),
+      group by 1, 2, 3, 4, 5`.execute(trx),
     ),
   ]);
+  const readerOf = await monthReaders(db, months, today);
   // The rules: customers are read in a month when connected before it and their book's zone is read.
   // (The SQL kept only the states isToRead reads; here it judges the connection month.)
   const due = (g: Group, month: string) =>
@@ -353,14 +379,14 @@ async function statsRows(
     isReadingMonth(g.zone, Number(month.slice(5, 7)));
   const out = new Map<string, StatRowSql>();
   const add = (month: string, g: Group) => {
-    const key = `${month}|${g.office_id}|${g.book_id}|${g.reader_id}`;
+    const key = `${month}|${g.office_id}|${g.book_id}`;
     let r = out.get(key);
     if (!r) {
       r = {
         month,
         office_id: g.office_id,
         book_id: g.book_id,
-        reader_id: g.reader_id,
+        reader_id: readerOf(g.book_id, month),
         to_read: 0,
         read: 0,
         estimated: 0,
@@ -380,6 +406,40 @@ async function statsRows(
   return [...out.values()];
 }
 
+/**
+ * Who read each book in each month: the reader who held it (book_assignment) on its planned reading
+ * day that month, else on the month's last day (readingMonthDay) — so a book handed over keeps its
+ * earlier months under the reader who read them.
+ */
+async function monthReaders(
+  db: Kysely<DB>,
+  months: string[],
+  today: string,
+): Promise<(bookId: number, month: string) => number | null> {
+  const [books, tenuresOf, plans] = await Promise.all([
+    db.selectFrom('book').select(['book_id', 'reader_id']).execute(),
+    loadTenures(db),
+    db
+      .selectFrom('reading_plan')
+      .select(['book_id', 'period', 'planned_on'])
+      .where('period', 'in', months)
+      .execute(),
+  ]);
+  const present = new Map(books.map((b) => [b.book_id, b.reader_id]));
+  const plannedOn = new Map(plans.map((p) => [`${p.book_id}|${p.period}`, p.planned_on]));
+  const memo = new Map<string, number | null>();
+  return (bookId, month) => {
+    const key = `${bookId}|${month}`;
+    let reader = memo.get(key);
+    if (reader === undefined) {
+      const day = readingMonthDay(month, plannedOn.get(key), today);
+      reader = readerOnDay(tenuresOf.get(bookId) ?? [], present.get(bookId) ?? null, day);
+      memo.set(key, reader);
+    }
+    return reader;
+  };
+}
+
 /** Months of the trend: the month asked and the 11 before it. */
 export const TREND_MONTHS = 12;
 
@@ -387,12 +447,12 @@ export const TREND_MONTHS = 12;
  * Reading rate and accuracy for a month, by office, book and reader, and the last 12 months. A
  * customer belongs to the book of its first meter in service that is filed in a book (its lowest
  * meter id), is to be read in a month when isToRead says so and that book's zone is read that month,
- * and counts under the book's current reader.
+ * and counts under the reader who held the book that month (monthReaders).
  */
 export async function readingStats(db: Kysely<DB>, caller: Caller, q: { month: string; officeId?: number }) {
   const months = Array.from({ length: TREND_MONTHS }, (_, i) => addMonths(q.month, i - (TREND_MONTHS - 1)));
   const scope = officeCondition(caller, sql`c.office_id`, q.officeId);
-  const rows = await statsRows(db, months, scope);
+  const rows = await statsRows(db, months, scope, todayInChina());
 
   const current = rows.filter((r) => r.month === q.month);
   const [offices, books, readers] = await Promise.all([

@@ -6,10 +6,12 @@ import { CopyRows, copyFrom, copyValue } from '../db/copy.ts';
 import type { DB } from '../db/schema.ts';
 import {
   type AnomalyInfo,
+  type BookTenure,
   doubled,
   type MeterHistory,
   type PastReading,
   periodNumber,
+  readerOnDay,
   STATUS_CODES,
   StoredReadings,
 } from './model.ts';
@@ -17,6 +19,57 @@ import {
 /** SQL for the reading area: loading what the rules need, set-based, for many meters at once. */
 
 export type Db = Kysely<DB> | Transaction<DB>;
+
+/**
+ * The recorded assignments of the books (all, or these), by book: a few per book, the earliest telling
+ * who held it before (readerOnDay).
+ */
+export async function loadTenures(db: Db, bookIds?: readonly number[]): Promise<Map<number, BookTenure[]>> {
+  let q = db
+    .selectFrom('book_assignment')
+    .select(['book_id', 'reader_id', 'from_date', 'to_date', 'handed_over_by']);
+  if (bookIds) q = q.where('book_id', '=', sql<number>`any(${[...bookIds]}::bigint[])`);
+  const out = new Map<number, BookTenure[]>();
+  for (const t of await q.execute()) {
+    const list = out.get(t.book_id) ?? [];
+    list.push({
+      readerId: t.reader_id,
+      fromDate: t.from_date,
+      toDate: t.to_date,
+      handedOverBy: t.handed_over_by,
+    });
+    out.set(t.book_id, list);
+  }
+  return out;
+}
+
+/**
+ * The books a reader holds on a day (readerOnDay), of these offices (null: all): a handover dated
+ * later leaves the book with its reader until that day.
+ */
+export async function booksHeldOn(
+  db: Db,
+  staffId: number,
+  day: string,
+  officeIds: readonly number[] | null,
+): Promise<number[]> {
+  // The books the reader holds now or held or will hold by a recorded assignment.
+  const { rows } = await sql<{ book_id: number; reader_id: number | null }>`
+    select b.book_id, b.reader_id from book b
+    where b.active and ${officeIds === null ? sql`true` : sql`b.office_id = any(${[...officeIds]}::bigint[])`}
+      and (b.reader_id = ${staffId}
+           or exists (select 1 from book_assignment a
+                      where a.book_id = b.book_id and (a.reader_id = ${staffId} or a.handed_over_by = ${staffId})))`.execute(
+    db,
+  );
+  const tenures = await loadTenures(
+    db,
+    rows.map((r) => r.book_id),
+  );
+  return rows
+    .filter((r) => readerOnDay(tenures.get(r.book_id) ?? [], r.reader_id, day) === staffId)
+    .map((r) => r.book_id);
+}
 
 /** A meter addressed by its account (the distribution key) and its id within the account. */
 export interface MeterKey {

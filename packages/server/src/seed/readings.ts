@@ -130,6 +130,9 @@ interface MeterRow {
   zone: string | null;
   zone_override: string | null;
   reader_id: number | null;
+  /** Since when the book's present reader holds it, and who held it before (null: nobody). */
+  reader_since: string | null;
+  previous_reader_id: number | null;
   usage: string;
   household: boolean;
   resettlement: boolean;
@@ -271,6 +274,7 @@ export async function seedDemoReadings(
       const { rows } = await client.query<MeterRow>(
         `select m.account_id, m.meter_id, c.office_id, m.caliber_dn, m.role, m.dial_digits, m.initial_index,
                 m.install_date, c.connected_on, m.book_id, m.route_seq, b.zone, m.zone_override, b.reader_id,
+                b.reader_since, hand.reader_id as previous_reader_id,
                 sp.usage_type_code as usage, sp.resettlement,
                 (c.kind = 'person' and ut.price_class = 'residential' and m.role <> 'master') as household
          from meter m
@@ -278,6 +282,10 @@ export async function seedDemoReadings(
          join service_point sp on sp.account_id = m.account_id and sp.service_point_id = m.service_point_id
          join usage_type ut on ut.code = sp.usage_type_code
          left join book b on b.book_id = m.book_id
+         -- The reader who handed the book over to its present one (the readings before were theirs).
+         left join lateral (select ba.reader_id from book_assignment ba
+                            where ba.book_id = b.book_id and ba.to_date = b.reader_since
+                            order by ba.from_date desc limit 1) hand on true
          where (m.account_id, m.meter_id) > ($1, $2) and m.state = 'in_service' and c.state = any($3::text[])
            and c.connected_on is not null and c.connected_on < $4::date
            and ($6 or not exists (select 1 from reading r where r.account_id = m.account_id and r.meter_id = m.meter_id))
@@ -470,8 +478,13 @@ function generateMeter(m: MeterRow, g: GenerateContext): { readings: GeneratedRe
   const top = 10n ** BigInt(m.dial_digits) * 1000n;
   const start = [m.connected_on, m.install_date ?? '0000-01-01'].sort()[1]!;
   const readerIds = g.readersOf.get(m.office_id) ?? [];
-  const readerId =
+  const presentReader =
     m.book_id !== null ? m.reader_id : (readerIds[m.account_id % Math.max(1, readerIds.length)] ?? null);
+  // A book that changed hands was read by its earlier reader before the handover.
+  const readerOn = (day: string) =>
+    m.previous_reader_id !== null && m.reader_since !== null && day < m.reader_since
+      ? m.previous_reader_id
+      : presentReader;
   // Where the meter sits, near Zhengzhou: one spot per meter, a few metres of GPS scatter per visit.
   const lat = 34.7 + r() * 0.12;
   const lon = 113.55 + r() * 0.2;
@@ -528,7 +541,7 @@ function generateMeter(m: MeterRow, g: GenerateContext): { readings: GeneratedRe
       createdAt,
       previousIndex,
       note: '',
-      readerId,
+      readerId: readerOn(day),
       latitude: (lat + (r() - 0.5) * 0.0002).toFixed(6),
       longitude: (lon + (r() - 0.5) * 0.0002).toFixed(6),
       accuracyM: 5 + Math.floor(r() * 20),
