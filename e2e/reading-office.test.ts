@@ -1,8 +1,8 @@
-import { chinaDateTime, todayInChina } from '@meterline/domain';
+import { addDays, chinaDateTime, todayInChina } from '@meterline/domain';
 import { sql } from 'kysely';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { login, logout } from './lib/backOffice.ts';
+import { choose, login, logout } from './lib/backOffice.ts';
 import { type BrowserSession, openBrowser } from './lib/browser.ts';
 import { type RunningMeterline, startMeterline } from './lib/server.ts';
 
@@ -10,7 +10,8 @@ import { type RunningMeterline, startMeterline } from './lib/server.ts';
  * The back office of meter reading in a real browser against a real server with the demo books,
  * plan and reading history: the office manager plans next year, asks to move a book's reading day
  * (with a reason) and approves the move, reorders a book's route by dragging a row and finds the
- * order saved; the analyst decides a flagged reading in the review queue.
+ * order saved, hands the book over to another reader in writing; the analyst decides a flagged
+ * reading in the review queue.
  */
 
 let server: RunningMeterline;
@@ -134,8 +135,8 @@ describe('meter reading in the back office', () => {
     expect(moved).toEqual({ planned_on: to, original_on: from });
 
     // ---- reorder a book's route by dragging a row; the saved order survives a reload
-    const { rows: books } = await sql<{ book_id: number }>`
-      select b.book_id from book b
+    const { rows: books } = await sql<{ book_id: number; code: string }>`
+      select b.book_id, b.code from book b
       where b.office_id = ${office.office_id}
         and (select count(*) from meter m where m.book_id = b.book_id and m.state = 'in_service') >= 4
       order by b.code limit 1`.execute(db);
@@ -155,6 +156,55 @@ describe('meter reading in the back office', () => {
     expect(stepped.slice(0, 2)).toEqual([dragged[1], dragged[0]]);
     await page.getByTestId('route-save').click();
     await page.getByText('线路顺序已保存').waitFor();
+
+    // ---- the manager hands the book over to the office's other reader from three days on, in
+    // writing: until then the book stays with its reader
+    const bookId = books[0]!.book_id;
+    const { rows: readers } = await sql<{
+      staff_id: number;
+      full_name: string;
+      username: string;
+      holds: boolean;
+    }>`
+      select s.staff_id, s.full_name, s.username, s.staff_id = b.reader_id as holds
+      from staff s join book b on b.book_id = ${bookId}
+      where s.role_code = 'reader' and ${office.office_id} = any(select office_id from staff_office so where so.staff_id = s.staff_id)
+      order by s.username`.execute(db);
+    const holder = readers.find((r) => r.holds)!;
+    const next = readers.find((r) => !r.holds)!;
+    const fromDate = addDays(todayInChina(), 3);
+    await page.getByTestId('assign-reader').click();
+    const assignDialog = page.getByRole('dialog');
+    await assignDialog.getByText(`现抄表员：${holder.full_name}`).waitFor();
+    await choose(page, 'assign-reader-select', `${next.full_name}（${next.username}）`);
+    await assignDialog.locator('.ant-picker input').fill(fromDate);
+    await assignDialog.locator('.ant-picker input').press('Enter');
+    await assignDialog.getByLabel('交接说明').fill('书面交接：线路图、表井钥匙已移交');
+    await assignDialog.getByLabel('未结事项').fill('3号楼2户表井被压占待协调');
+    await assignDialog.getByRole('button', { name: /确认交接/ }).click();
+    await page.getByText('已记录交接并更换抄表员').waitFor();
+    const history = page.getByTestId('assignments-table');
+    await history.locator('tr', { hasText: next.full_name }).getByText('待接手').waitFor();
+    await history.locator('tr', { hasText: holder.full_name }).getByText(fromDate).waitFor();
+    expect(await history.locator('tr', { hasText: holder.full_name }).getByText('在岗').count()).toBe(1);
+    const tenures = await db
+      .selectFrom('book_assignment')
+      .select(['reader_id', 'from_date', 'to_date', 'handover_note', 'open_items'])
+      .where('book_id', '=', bookId)
+      .orderBy('from_date', 'desc')
+      .execute();
+    expect(tenures[0]).toEqual({
+      reader_id: next.staff_id,
+      from_date: fromDate,
+      to_date: null,
+      handover_note: '书面交接：线路图、表井钥匙已移交',
+      open_items: '3号楼2户表井被压占待协调',
+    });
+    expect(tenures.find((x) => x.reader_id === holder.staff_id && x.to_date === fromDate)).toBeDefined();
+    // The office's books list it under the next reader, who takes over on that day.
+    await page.goto(`/reading/books?officeId=${office.office_id}`);
+    const listed = page.locator('tr', { hasText: books[0]!.code });
+    await listed.getByText(`${fromDate} 起接手`).waitFor();
     await logout(page);
 
     // ---- the analyst decides a flagged reading in the review queue

@@ -3,11 +3,13 @@
  * POST /api/readings/bulk, and the handheld's batches through POST /api/field/readings.
  *
  *   npm run bench -- readings [--size 1000000] [--customers N] [--api 50000] [--batch 200]
- *                             [--clients 6] [--parallel 2] [--reseed] [--keep-readings]
+ *                             [--clients 6] [--parallel 2] [--history-months 14] [--reseed]
+ *                             [--keep-readings]
  *
- * Uses the database meterline_bench_readings: reused when it holds the customers asked for (with
- * their books and reading history), else recreated and seeded (customers, books, 14 months of
- * history — the seed figures are reported too). Starts the real server in a child process
+ * Uses the database meterline_bench_readings (meterline_bench_readings_h60 for --history-months 60):
+ * reused when it holds the customers asked for (with their books and reading history), else
+ * recreated and seeded (customers, books, --history-months of history — the seed figures are
+ * reported too). Starts the real server in a child process
  * (bench/search/server.ts: startServer from server.ts), signs in, then:
  *
  *   api   --clients handhelds (one per demo reader, over their own offices' meters) upload --api
@@ -38,14 +40,14 @@ import { todayInChina } from '@meterline/domain';
 import { seedDemoBooks } from '@meterline/server/seed/books';
 import { seedCustomers } from '@meterline/server/seed/customers';
 import { DEMO_PASSWORD } from '@meterline/server/seed/org';
-import { seedDemoReadings } from '@meterline/server/seed/readings';
+import { HISTORY_MONTHS, seedDemoReadings } from '@meterline/server/seed/readings';
 import copyStreams from 'pg-copy-streams';
 import { benchOptions, count } from '../lib/args.ts';
 import { type BenchDatabase, openBenchServer, prepareDatabase } from '../lib/database.ts';
 import { cpuBusyPercent, machine, machineCpuMs, processCpuMs } from '../lib/machine.ts';
 import { peakRssMb, summarise } from '../lib/stats.ts';
 
-const DATABASE = 'meterline_bench_readings';
+const BASE_DATABASE = 'meterline_bench_readings';
 const TARGET_READS_PER_S = 100_000;
 const log = (msg: string) => console.log(`[bench:readings] ${msg}`);
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -72,7 +74,12 @@ interface MeterForBench {
   daily: string;
 }
 
-async function seedIfNeeded(database: BenchDatabase, customers: number, reseed: boolean) {
+async function seedIfNeeded(
+  database: BenchDatabase,
+  customers: number,
+  reseed: boolean,
+  historyMonths: number,
+) {
   const have = Number((await database.pool.query('select count(*) as n from customer')).rows[0].n);
   const history = Number(
     (await database.pool.query(`select count(*) as n from (select 1 from reading limit 1000) x`)).rows[0].n,
@@ -87,7 +94,7 @@ async function seedIfNeeded(database: BenchDatabase, customers: number, reseed: 
   const t1 = Date.now();
   const b = await seedDemoBooks(database.pool, { log });
   const t2 = Date.now();
-  const r = await seedDemoReadings(database.pool, { log });
+  const r = await seedDemoReadings(database.pool, { log, historyMonths });
   return {
     customers_seconds: round1((t1 - t0) / 1000),
     books_seconds: round1((t2 - t1) / 1000),
@@ -272,7 +279,11 @@ async function main(): Promise<void> {
     parallel: { type: 'string' },
     reseed: { type: 'boolean' },
     'keep-readings': { type: 'boolean' },
+    'history-months': { type: 'string' },
   });
+  const historyMonths = count(opts['history-months'], HISTORY_MONTHS, 'history-months');
+  // Another history is another database (the default one is kept for the usual runs).
+  const DATABASE = historyMonths === HISTORY_MONTHS ? BASE_DATABASE : `${BASE_DATABASE}_h${historyMonths}`;
   const size = count(opts.size, 1_000_000, 'size');
   // About 97.5% of demo customers are to be read with a meter (the rest: cable TV, vacant, sealed…).
   const customers = count(opts.customers, Math.ceil(size / 0.86), 'customers');
@@ -289,7 +300,7 @@ async function main(): Promise<void> {
     if (opts.reseed || !(await server.exists(DATABASE))) await server.recreate(DATABASE);
     const database = await prepareDatabase(server.urlOf(DATABASE));
     try {
-      const seeded = await seedIfNeeded(database, customers, opts.reseed ?? false);
+      const seeded = await seedIfNeeded(database, customers, opts.reseed ?? false, historyMonths);
       await clearMonth(database, month);
       const meters = await metersToRead(database, month);
       log(`${meters.length.toLocaleString('en')} meters to read this month`);

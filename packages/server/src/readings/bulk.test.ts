@@ -14,6 +14,7 @@ import { type Candidate, ingestReadings } from './ingest.ts';
 import {
   decideReading,
   decideReadingMilli,
+  HISTORY_BEYOND_SEASON,
   historyMilli,
   INDEX_PATTERN,
   parseReadAt,
@@ -388,6 +389,18 @@ describe('smart-meter files in bulk', () => {
   });
 
   it('decides in thousandths as decideReading does, on the history loadContexts gives, for every meter', async () => {
+    // Years of history (the seeded year again, two and four years back), so that the bounded load
+    // (HISTORY_BEYOND_SEASON) leaves readings out; some meters only estimated for the last 500 days,
+    // so that theirs must be loaded whole (historyComplete).
+    await t.pool.query(`
+      insert into reading (account_id, meter_id, book_id, period, read_at, previous_index, index_value,
+                           consumption_m3, kind, source, status, client_id)
+      select account_id, meter_id, book_id, to_char((read_at - y.back) at time zone 'Asia/Shanghai', 'YYYY-MM'),
+             read_at - y.back, previous_index, index_value, consumption_m3, kind, source, status, null
+      from reading cross join (values (interval '2 years'), (interval '4 years')) as y(back)
+      where status = 'accepted';
+      update reading set kind = 'estimated', index_value = null
+        where meter_id % 23 = 0 and status = 'accepted' and read_at > now() - interval '500 days';`);
     // Some variety in the stored histories: estimates (in a row), readings without a volume, rejected
     // and superseded ones, two readings of a day.
     await t.pool.query(`
@@ -422,96 +435,115 @@ describe('smart-meter files in bulk', () => {
         meters.map((m) => ({ ...m, period, clientId: null })),
         { from, to },
       );
-      const compare = async (conn: BulkConnection) => {
-        await loadBulkReadings(conn, meters, recentFrom, (i, stored) => {
-          const ctx = contexts.get(i)!;
-          const fast = historyMilli(
-            stored,
-            { dialDigits: ctx.history.dialDigits, initialMilli: milliOf(ctx.history.initialIndex) },
-            season,
-          );
-          expect(fast.estimatesInARow).toBe(ctx.history.estimatesInARow);
-          expect(fast.readings).toEqual(
-            ctx.history.readings.map((r) => ({
-              day: dayNumber(r.day!),
-              days: r.days,
-              kind: r.kind,
-              indexMilli: r.indexValue === null ? null : milliOf(r.indexValue),
-              previousMilli: milliOf(r.previousIndex),
-              consumptionMilli: r.consumptionM3 === null ? null : milliOf(r.consumptionM3),
-            })),
-          );
-          const revisit = stored.revisitPeriod(periodNumber(recentFrom));
-          expect(revisit === null ? null : periodFromNumber(revisit)).toBe(ctx.revisitPeriod);
-          expect(stored.standing(periodNumber(period), periodNumber(recentFrom))).toEqual(
-            ctx.live.map((l) => ({
-              estimated: l.kind === 'estimated',
-              indexMilli: l.indexValue === null ? null : milliOf(l.indexValue),
-            })),
-          );
-          const last = ctx.history.readings[0];
-          const base = last ? milliOf(last.indexValue ?? last.previousIndex) : 0;
-          for (const [index, codes] of [
-            [base + 12_000, []],
-            [base + 250_000, []],
-            [base + 1_500, ['leak']],
-            [base, []],
-            [Math.max(0, base - 40_000), []],
-            [99_999_000, []],
-            [3_000, []],
-            [null, ['no_access']],
-            [null, []],
-          ] as [number | null, string[]][]) {
-            const readAt = to;
-            const decimal = decideReading(
-              { index: index === null ? null : milliText(index), readAt, anomalyCodes: codes },
-              ctx.history,
-              anomalies,
-              rules,
+      // The bounded load leaves readings out, and loads some meters whole.
+      const { rows: depth } = await t.pool.query<{ cut: number; whole: number }>(
+        `select count(*) filter (where older > $2)::int as cut,
+                count(*) filter (where older > $2 and actuals < 3)::int as whole
+         from (select count(*) filter (where read_at < to_timestamp($1::float8 / 1e6)) as older,
+                      count(*) filter (where read_at >= to_timestamp($1::float8 / 1e6) and kind = 'actual') as actuals
+               from reading where status = 'accepted' group by account_id, meter_id) x`,
+        [season.fromUs, HISTORY_BEYOND_SEASON],
+      );
+      expect(depth[0]!.cut).toBeGreaterThan(meters.length / 2);
+      expect(depth[0]!.whole).toBeGreaterThan(0);
+      const compare = async (conn: BulkConnection, bounded: boolean) => {
+        await loadBulkReadings(
+          conn,
+          meters,
+          recentFrom,
+          (i, stored) => {
+            const ctx = contexts.get(i)!;
+            const fast = historyMilli(
+              stored,
+              { dialDigits: ctx.history.dialDigits, initialMilli: milliOf(ctx.history.initialIndex) },
+              season,
             );
-            const milli = decideReadingMilli(
-              { indexMilli: index, readAt, anomalyCodes: codes },
-              fast,
-              anomalies,
-              rules,
+            expect(fast.estimatesInARow).toBe(ctx.history.estimatesInARow);
+            expect(fast.readings).toEqual(
+              ctx.history.readings.map((r) => ({
+                day: dayNumber(r.day!),
+                days: r.days,
+                kind: r.kind,
+                indexMilli: r.indexValue === null ? null : milliOf(r.indexValue),
+                previousMilli: milliOf(r.previousIndex),
+                consumptionMilli: r.consumptionM3 === null ? null : milliOf(r.consumptionM3),
+              })),
             );
-            expect(
-              milli.ok
-                ? {
-                    ...milli,
-                    previousMilli: milliText(milli.previousMilli),
-                    indexMilli: milli.indexMilli === null ? null : milliText(milli.indexMilli),
-                    consumptionMilli:
-                      milli.consumptionMilli === null ? null : milliText(milli.consumptionMilli),
-                  }
-                : milli,
-            ).toEqual(
-              decimal.ok
-                ? {
-                    ok: true,
-                    status: decimal.status,
-                    kind: decimal.kind,
-                    previousMilli: decimal.previousIndex,
-                    indexMilli: decimal.indexValue,
-                    consumptionMilli: decimal.consumptionM3,
-                    flags: decimal.flags,
-                  }
-                : decimal,
+            const revisit = stored.revisitPeriod(periodNumber(recentFrom));
+            expect(revisit === null ? null : periodFromNumber(revisit)).toBe(ctx.revisitPeriod);
+            expect(stored.standing(periodNumber(period), periodNumber(recentFrom))).toEqual(
+              ctx.live.map((l) => ({
+                estimated: l.kind === 'estimated',
+                indexMilli: l.indexValue === null ? null : milliOf(l.indexValue),
+              })),
             );
-            checked.decisions++;
-          }
-          checked.meters++;
-        });
+            const last = ctx.history.readings[0];
+            const base = last ? milliOf(last.indexValue ?? last.previousIndex) : 0;
+            for (const [index, codes] of [
+              [base + 12_000, []],
+              [base + 250_000, []],
+              [base + 1_500, ['leak']],
+              [base, []],
+              [Math.max(0, base - 40_000), []],
+              [99_999_000, []],
+              [3_000, []],
+              [null, ['no_access']],
+              [null, []],
+            ] as [number | null, string[]][]) {
+              const readAt = to;
+              const decimal = decideReading(
+                { index: index === null ? null : milliText(index), readAt, anomalyCodes: codes },
+                ctx.history,
+                anomalies,
+                rules,
+              );
+              const milli = decideReadingMilli(
+                { indexMilli: index, readAt, anomalyCodes: codes },
+                fast,
+                anomalies,
+                rules,
+              );
+              expect(
+                milli.ok
+                  ? {
+                      ...milli,
+                      previousMilli: milliText(milli.previousMilli),
+                      indexMilli: milli.indexMilli === null ? null : milliText(milli.indexMilli),
+                      consumptionMilli:
+                        milli.consumptionMilli === null ? null : milliText(milli.consumptionMilli),
+                    }
+                  : milli,
+              ).toEqual(
+                decimal.ok
+                  ? {
+                      ok: true,
+                      status: decimal.status,
+                      kind: decimal.kind,
+                      previousMilli: decimal.previousIndex,
+                      indexMilli: decimal.indexValue,
+                      consumptionMilli: decimal.consumptionM3,
+                      flags: decimal.flags,
+                    }
+                  : decimal,
+              );
+              checked.decisions++;
+            }
+            checked.meters++;
+          },
+          bounded ? season.fromUs : undefined,
+        );
       };
-      await t.db.transaction().execute((trx) => compare(kyselyConnection(trx)));
-      const client = await t.pool.connect();
-      try {
-        await compare(poolConnection(client));
-      } finally {
-        client.release();
+      for (const bounded of [false, true]) {
+        await t.db.transaction().execute((trx) => compare(kyselyConnection(trx), bounded));
+        const client = await t.pool.connect();
+        try {
+          await compare(poolConnection(client), bounded);
+        } finally {
+          client.release();
+        }
       }
     }
-    expect(checked.meters).toBe(meters.length * 4);
+    expect(checked.meters).toBe(meters.length * 8);
   });
 
   it('stores nothing of a chunk that fails, nor of the one after it; the file sent again stores the rest', async () => {

@@ -433,7 +433,7 @@ async function ingestBulkChunk(
   let waitMs = performance.now();
   await opts.beforeLoad?.(groups);
   waitMs = performance.now() - waitMs;
-  await loadBulkReadings(conn, groups, recentFrom, decideMeter);
+  await loadBulkReadings(conn, groups, recentFrom, decideMeter, season.fromUs);
   let t2 = performance.now();
   await opts.beforeWrite?.();
   waitMs += performance.now() - t2;

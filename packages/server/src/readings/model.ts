@@ -524,6 +524,35 @@ export class StoredReadings {
   }
 }
 
+/**
+ * Accepted readings loaded from before the season window (the rules' look-back): the newest few, which
+ * is all historyMilli keeps of them unless the meter has had fewer than three actual readings since
+ * (historyComplete tells; such a meter is loaded whole).
+ */
+export const HISTORY_BEYOND_SEASON = 4;
+
+/**
+ * Whether a history loaded with only the newest `beyond` accepted readings before the season window
+ * holds all that historyMilli keeps: all of them were there (fewer came), or the three newest actual
+ * readings, and an accepted reading after the third (for its days since), are among those loaded.
+ * (historyMilli keeps the three newest accepted readings, the estimates before the newest actual, the
+ * three newest actuals and the actuals in the season window, each with the days since the next.)
+ */
+export function historyComplete(stored: StoredReadings, seasonFromUs: number, beyond: number): boolean {
+  let older = 0;
+  let accepted = 0;
+  let actuals = 0;
+  let thirdActual = -1;
+  for (let i = 0; i < stored.length; i++) {
+    if (stored.status[i] !== ACCEPTED) continue;
+    if (stored.readAtUs[i]! < seasonFromUs) older++;
+    if (stored.estimated[i] === 0 && ++actuals === 3) thirdActual = accepted;
+    accepted++;
+  }
+  if (older < beyond) return true;
+  return thirdActual !== -1 && thirdActual < accepted - 1;
+}
+
 /** An accepted reading in a HistoryMilli, with its China day number and the days since the one before. */
 export interface PastReadingMilli {
   day: number;

@@ -8,6 +8,8 @@ import {
   type AnomalyInfo,
   type BookTenure,
   doubled,
+  HISTORY_BEYOND_SEASON,
+  historyComplete,
   type MeterHistory,
   type PastReading,
   periodNumber,
@@ -237,14 +239,33 @@ export async function loadContexts(
   for (const f of found)
     distinct.set(meterKey(f.account_id, f.meter_id), { accountId: f.account_id, meterId: f.meter_id });
   const meters = [...distinct.values()];
-  const { rows: summaries } = meters.length
-    ? await sql<{
-        account_id: number;
-        meter_id: number;
-        hist: string | null;
-        estimates: number;
-        recent: string | null;
-      }>`
+  interface Summary {
+    account_id: number;
+    meter_id: number;
+    hist: string | null;
+    estimates: number;
+    recent: string | null;
+    older: number;
+    accepted: number;
+    third_actual: number | null;
+  }
+  /**
+   * The meters' readings, aggregated per meter. Bounded: accepted readings from before the season
+   * window only as far as the rules can need them (the newest HISTORY_BEYOND_SEASON); a meter whose
+   * third newest actual reading (with one after it) is not among them is summarised again, whole.
+   */
+  const summarize = async (list: MeterKey[], bounded: boolean) => {
+    const one = sql`r.account_id = km.a and r.meter_id = km.m`;
+    const lateral = bounded
+      ? sql`((select * from reading r
+              where ${one} and ((r.status = 'accepted' and r.read_at >= ${seasonFrom}) or r.period >= ${recentFrom})
+              offset 0)
+             union all
+             (select * from reading r
+              where ${one} and r.status = 'accepted' and r.read_at < ${seasonFrom} and r.period < ${recentFrom}
+              order by r.read_at desc, r.reading_id desc limit ${HISTORY_BEYOND_SEASON}))`
+      : sql`(select * from reading r where ${one} offset 0)`;
+    const { rows } = await sql<Summary>`
     with x as (
       select r.account_id, r.meter_id, r.reading_id, r.read_at, r.period, r.kind, r.status, r.flags, r.index_value,
              r.previous_index, r.consumption_m3, r.status = 'accepted' as accepted,
@@ -256,8 +277,8 @@ export async function loadContexts(
              count(*) filter (where r.kind = 'actual') over (w rows between unbounded preceding and current row)
                as actual_rank,
              bool_and(r.kind = 'estimated') over (w rows between unbounded preceding and current row) as trailing
-      from unnest(${meters.map((m) => m.accountId)}::bigint[], ${meters.map((m) => m.meterId)}::bigint[]) as km(a, m)
-      cross join lateral (select * from reading r where r.account_id = km.a and r.meter_id = km.m offset 0) r
+      from unnest(${list.map((m) => m.accountId)}::bigint[], ${list.map((m) => m.meterId)}::bigint[]) as km(a, m)
+      cross join lateral ${lateral} r
       window w as (partition by r.account_id, r.meter_id, r.status = 'accepted' order by r.read_at desc, r.reading_id desc)
     )
     select x.account_id, x.meter_id,
@@ -269,9 +290,30 @@ export async function loadContexts(
       (count(*) filter (where x.accepted and x.trailing))::int as estimates,
       string_agg(concat_ws(',', x.period, x.status, x.reading_id, x.kind, coalesce(x.index_value::text, ''),
                            array_to_string(x.flags, '|')), ';' order by x.read_at, x.reading_id)
-        filter (where x.period >= ${recentFrom}) as recent
-    from x group by x.account_id, x.meter_id`.execute(db)
-    : { rows: [] };
+        filter (where x.period >= ${recentFrom}) as recent,
+      (count(*) filter (where x.accepted and x.read_at < ${seasonFrom}))::int as older,
+      (count(*) filter (where x.accepted))::int as accepted,
+      (min(x.rn) filter (where x.accepted and x.kind = 'actual' and x.actual_rank = 3))::int as third_actual
+    from x group by x.account_id, x.meter_id`.execute(db);
+    return rows;
+  };
+  const summaries = meters.length ? await summarize(meters, true) : [];
+  // (rn counts from 1: the third actual has one after it when its rn is below the count.)
+  const whole = summaries.filter(
+    (x) => x.older >= HISTORY_BEYOND_SEASON && !(x.third_actual !== null && x.third_actual < x.accepted),
+  );
+  if (whole.length > 0) {
+    const again = new Map(
+      (
+        await summarize(
+          whole.map((x) => ({ accountId: x.account_id, meterId: x.meter_id })),
+          false,
+        )
+      ).map((x) => [meterKey(x.account_id, x.meter_id), x]),
+    );
+    for (const [k, x] of summaries.entries())
+      summaries[k] = again.get(meterKey(x.account_id, x.meter_id)) ?? x;
+  }
   const summaryOf = new Map(summaries.map((x) => [meterKey(x.account_id, x.meter_id), x]));
   const rows: ContextRow[] = found.map((f) => {
     const x = summaryOf.get(meterKey(f.account_id, f.meter_id));
@@ -1056,8 +1098,9 @@ export async function loadBulkKeys(
 }
 
 /**
- * The readings of many meters that the rules look at — every accepted one and any of a period from
- * `recentFrom` on (conflicts, review sent back) — handed over meter by meter, in the order given
+ * The readings of many meters that the rules look at — the accepted ones (from `seasonFromUs` on, and
+ * as many before as the rules need) and any of a period from `recentFrom` on (conflicts, review sent
+ * back) — handed over meter by meter, in the order given
  * (every meter, those without readings too), each meter's newest first (by read time, then id).
  */
 export async function loadBulkReadings(
@@ -1065,8 +1108,36 @@ export async function loadBulkReadings(
   meters: readonly MeterKey[],
   recentFrom: string,
   onMeter: (i: number, stored: StoredReadings) => void,
+  /**
+   * Where the rules' look-back starts (the season window's first instant): accepted readings before it
+   * are loaded only as far as the rules can need them (HISTORY_BEYOND_SEASON, historyComplete), so
+   * that years of readings do not slow a file down. Without it, every accepted reading is loaded.
+   */
+  seasonFromUs?: number,
 ): Promise<void> {
   if (meters.length === 0) return;
+  const columns = `r.reading_id, r.read_at, r.period, r.kind, r.status, r.index_value, r.previous_index,
+                   r.consumption_m3`;
+  const recent = dollarQuoted(recentFrom);
+  const one = 'r.account_id = k.a and r.meter_id = k.m';
+  const order = 'order by r.read_at desc, r.reading_id desc';
+  let lateral: string;
+  if (seasonFromUs === undefined) {
+    lateral = `select ${columns} from reading r
+               where ${one} and (r.status = 'accepted' or r.period >= ${recent}) ${order} offset 0`;
+  } else {
+    // The season window and the recent periods whole; before them, the newest few accepted readings
+    // (all of them older than any reading of the first part: a period is never after its read time).
+    const since = `${dollarQuoted(new Date(seasonFromUs / 1000).toISOString())}::timestamptz`;
+    lateral = `select * from (
+                 (select ${columns} from reading r
+                  where ${one} and ((r.status = 'accepted' and r.read_at >= ${since}) or r.period >= ${recent})
+                  ${order} offset 0)
+                 union all
+                 (select ${columns} from reading r
+                  where ${one} and r.status = 'accepted' and r.read_at < ${since} and r.period < ${recent}
+                  ${order} limit ${HISTORY_BEYOND_SEASON})) r ${order.replaceAll('r.', '')}`;
+  }
   const from = `unnest(${sqlArray(
     meters.map((m) => m.accountId),
     'int8',
@@ -1074,13 +1145,16 @@ export async function loadBulkReadings(
     meters.map((m) => m.meterId),
     'int8',
   )}) with ordinality as k(a, m, i)
-    cross join lateral (select r.reading_id, r.read_at, r.period, r.kind, r.status, r.index_value, r.previous_index,
-                               r.consumption_m3
-                        from reading r
-                        where r.account_id = k.a and r.meter_id = k.m
-                          and (r.status = 'accepted' or r.period >= ${dollarQuoted(recentFrom)})
-                        order by r.read_at desc, r.reading_id desc offset 0) r`;
+    cross join lateral (${lateral}) r`;
   const stored = new StoredReadings();
+  /** Meters whose history reaches further back than was loaded: loaded again whole, at the end. */
+  const deeper: number[] = [];
+  const hand = (i: number) => {
+    if (seasonFromUs !== undefined && !historyComplete(stored, seasonFromUs, HISTORY_BEYOND_SEASON))
+      deeper.push(i);
+    else onMeter(i, stored);
+    stored.clear();
+  };
   let current = 0;
   let lastAt = 0;
   let lastId = 0;
@@ -1103,10 +1177,7 @@ export async function loadBulkReadings(
       const readAtUs = v[2] as number;
       if (i < current) throw new Error('meters out of order');
       if (i > current) {
-        for (; current < i; current++) {
-          onMeter(current, stored);
-          stored.clear();
-        }
+        for (; current < i; current++) hand(current);
       } else if (stored.length > 0 && (readAtUs > lastAt || (readAtUs === lastAt && readingId > lastId))) {
         // Newest first within each meter, as the rules read a history: the query's order, asserted.
         throw new Error('readings out of order');
@@ -1124,9 +1195,14 @@ export async function loadBulkReadings(
       );
     },
   );
-  for (; current < meters.length; current++) {
-    onMeter(current, stored);
-    stored.clear();
+  for (; current < meters.length; current++) hand(current);
+  if (deeper.length > 0) {
+    await loadBulkReadings(
+      conn,
+      deeper.map((i) => meters[i]!),
+      recentFrom,
+      (j, whole) => onMeter(deeper[j]!, whole),
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import {
   UndoOutlined,
   UserSwitchOutlined,
 } from '@ant-design/icons';
+import { todayInChina } from '@meterline/domain';
 import {
   Alert,
   App,
@@ -204,7 +205,13 @@ function BookView({ bookId }: { bookId: number }) {
             {book.readerName ?? t('reading.books.noReader')}
           </Descriptions.Item>
           <Descriptions.Item label={t('reading.books.readerSince')}>
-            {book.readerSince ?? '—'}
+            {book.readerSince && book.readerSince > todayInChina() ? (
+              <Typography.Text type="warning">
+                {t('reading.books.takesOver', { date: book.readerSince })}
+              </Typography.Text>
+            ) : (
+              (book.readerSince ?? '—')
+            )}
           </Descriptions.Item>
           <Descriptions.Item label={t('reading.rotation.title')}>
             {book.rotation ? t('reading.rotation.dueOn', { date: book.rotation.dueOn }) : '—'}
@@ -330,8 +337,20 @@ function BookView({ bookId }: { bookId: number }) {
             {
               title: t('reading.assign.toDate'),
               dataIndex: 'toDate',
-              width: 120,
-              render: (d: string | null) => d ?? <Tag color="green">{t('reading.assign.current')}</Tag>,
+              width: 160,
+              // A handover dated later: the reader handing over is still on duty until then.
+              render: (d: string | null, a) => {
+                const today = todayInChina();
+                if (a.fromDate > today) return <Tag color="orange">{t('reading.assign.upcoming')}</Tag>;
+                if (d === null || d > today)
+                  return (
+                    <Space size={4}>
+                      {d}
+                      <Tag color="green">{t('reading.assign.current')}</Tag>
+                    </Space>
+                  );
+                return d;
+              },
             },
             {
               title: t('reading.assign.handoverNote'),
@@ -385,6 +404,7 @@ function BookView({ bookId }: { bookId: number }) {
           )}
           <Form.Item name="readerId" label={t('reading.assign.newReader')} rules={[{ required: true }]}>
             <Select
+              data-testid="assign-reader-select"
               showSearch
               optionFilterProp="label"
               options={readers

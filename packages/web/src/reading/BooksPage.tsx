@@ -1,4 +1,5 @@
 import { EditOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
+import { todayInChina } from '@meterline/domain';
 import {
   App,
   Button,
@@ -184,11 +185,17 @@ export default function BooksPage() {
                 b.readerName ? (
                   <Space direction="vertical" size={0}>
                     <span>{b.readerName}</span>
-                    {b.readerSince && (
-                      <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                        {t('reading.books.since', { date: b.readerSince })}
-                      </Typography.Text>
-                    )}
+                    {b.readerSince &&
+                      (b.readerSince > todayInChina() ? (
+                        // A handover dated later: the book stays with its reader until then.
+                        <Typography.Text type="warning" style={{ fontSize: 12 }}>
+                          {t('reading.books.takesOver', { date: b.readerSince })}
+                        </Typography.Text>
+                      ) : (
+                        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                          {t('reading.books.since', { date: b.readerSince })}
+                        </Typography.Text>
+                      ))}
                   </Space>
                 ) : (
                   <Typography.Text type="secondary">{t('reading.books.noReader')}</Typography.Text>
