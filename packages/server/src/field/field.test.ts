@@ -4,6 +4,7 @@ import { addDays, todayInChina } from '@meterline/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FixtureMeter,
+  handOver,
   makeBook,
   planOn,
   reading,
@@ -384,16 +385,7 @@ describe('office scope', () => {
     const after = `${addMonths(before.slice(0, 7), 1)}-15`;
     await planOn(t, book.bookId, before);
     await planOn(t, book.bookId, after);
-    const handed = await t.as('manager')({
-      method: 'POST',
-      url: `/api/books/${book.bookId}/assign`,
-      payload: {
-        readerId: await staffId(t, 'reader'),
-        fromDate: addDays(today, 2),
-        handoverNote: '书面交接',
-      },
-    });
-    expect(handed.statusCode, handed.body).toBe(200);
+    await handOver(t, book.bookId, 'reader', addDays(today, 2));
     const booksOf = async (user: string, date: string) => {
       const res = await t.as(user)({ method: 'GET', url: `/api/field/route?date=${date}&deviceId=PDA-H` });
       expect(res.statusCode, res.body).toBe(200);

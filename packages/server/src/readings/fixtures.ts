@@ -99,6 +99,16 @@ export async function planOn(t: TestApp, bookId: number, day: string): Promise<v
     .execute();
 }
 
+/** The office manager hands a book over to `reader` from `fromDate`, in writing (the API's 200 asserted). */
+export async function handOver(t: TestApp, bookId: number, reader: string, fromDate: string): Promise<void> {
+  const res = await t.as('manager')({
+    method: 'POST',
+    url: `/api/books/${bookId}/assign`,
+    payload: { readerId: await staffId(t, reader), fromDate, handoverNote: '书面交接：册本与表井钥匙已移交' },
+  });
+  if (res.statusCode !== 200) throw new Error(`handover of book ${bookId}: ${res.statusCode} ${res.body}`);
+}
+
 /** A reading as the handheld sends it. */
 export function reading(
   m: FixtureMeter,

@@ -1,7 +1,7 @@
 import { addDays, isReadingMonth, isToRead, todayInChina, type Zone } from '@meterline/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
-import { type FixtureMeter, makeBook, officeId, planOn, reading, staffId } from './fixtures.ts';
+import { type FixtureMeter, handOver, makeBook, officeId, planOn, reading, staffId } from './fixtures.ts';
 import { addMonths, chinaDate } from './model.ts';
 
 /**
@@ -81,16 +81,7 @@ beforeAll(async () => {
   expect(decided.statusCode, decided.body).toBe(200);
   // The book changes hands tomorrow: today, and its reading this month, stay with the reader who has
   // it (the statistics and the day monitor must not move them to the next one already).
-  const handed = await t.as('manager')({
-    method: 'POST',
-    url: `/api/books/${book.bookId}/assign`,
-    payload: {
-      readerId: await staffId(t, 'reader2'),
-      fromDate: addDays(today, 1),
-      handoverNote: '书面交接：册本与表井钥匙已移交',
-    },
-  });
-  expect(handed.statusCode, handed.body).toBe(200);
+  await handOver(t, book.bookId, 'reader2', addDays(today, 1));
 });
 
 afterAll(async () => {
