@@ -1129,14 +1129,15 @@ export async function loadBulkReadings(
     // The season window and the recent periods whole; before them, the newest few accepted readings
     // (all of them older than any reading of the first part: a period is never after its read time).
     const since = `${dollarQuoted(new Date(seasonFromUs / 1000).toISOString())}::timestamptz`;
-    lateral = `select * from (
-                 (select ${columns} from reading r
-                  where ${one} and ((r.status = 'accepted' and r.read_at >= ${since}) or r.period >= ${recent})
-                  ${order} offset 0)
-                 union all
-                 (select ${columns} from reading r
-                  where ${one} and r.status = 'accepted' and r.read_at < ${since} and r.period < ${recent}
-                  ${order} limit ${HISTORY_BEYOND_SEASON})) r ${order.replaceAll('r.', '')}`;
+    // (The two parts come out one after the other, as the Append runs them: no sort of the two, and
+    // the order is asserted below as it arrives.)
+    lateral = `(select ${columns} from reading r
+                where ${one} and ((r.status = 'accepted' and r.read_at >= ${since}) or r.period >= ${recent})
+                ${order} offset 0)
+               union all
+               (select ${columns} from reading r
+                where ${one} and r.status = 'accepted' and r.read_at < ${since} and r.period < ${recent}
+                ${order} limit ${HISTORY_BEYOND_SEASON})`;
   }
   const from = `unnest(${sqlArray(
     meters.map((m) => m.accountId),
