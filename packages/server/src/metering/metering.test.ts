@@ -1,13 +1,16 @@
 import {
+  addDays,
   DEFAULT_WORKLOAD_CONFIG,
   type MeterCategory,
   type MeterCounts,
   readingDays,
+  todayInChina,
 } from '@meterline/domain';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkingCalendar } from '../calendar/load.ts';
 import { hashPassword } from '../platform/passwords.ts';
+import { addMonths } from '../readings/model.ts';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
 import { meterCountsByBook } from './repository.ts';
 
@@ -465,6 +468,61 @@ describe('workload and rotation', () => {
       .execute();
     const warned = (await books('admin')).find((x) => x.bookId === b.bookId)!;
     expect(warned.rotation).toEqual(expect.objectContaining({ dueOn: '2026-12-01', warnFrom: '2026-10-01' }));
+  });
+
+  it('counts a book handed over later under the reader who holds it on its planned day', async () => {
+    const month = todayInChina().slice(0, 7);
+    const next = addMonths(month, 1);
+    if (next.slice(0, 4) !== month.slice(0, 4)) await generate(Number(next.slice(0, 4)));
+    const rows = [
+      ...(await plan(`officeId=${officeA}&year=${month.slice(0, 4)}`)),
+      ...(next.slice(0, 4) !== month.slice(0, 4)
+        ? await plan(`officeId=${officeA}&year=${next.slice(0, 4)}`)
+        : []),
+    ];
+    const dayOf = (bookId: number, period: string) =>
+      rows.find((r) => r.bookId === bookId && r.period === period)?.plannedOn;
+    // A monthly (zone 0) book read this month and next, held since before this month's day.
+    const book = (await books()).find(
+      (b) =>
+        b.zone === '0' &&
+        b.readerId !== null &&
+        dayOf(b.bookId, month) !== undefined &&
+        dayOf(b.bookId, next) !== undefined &&
+        b.readerSince! < dayOf(b.bookId, month)!,
+    )!;
+    expect(book).toBeDefined();
+    const holder = book.readerId!;
+    const taker = holder === staff.reader ? staff.reader2! : staff.reader!;
+    const handed = await manager()({
+      method: 'POST',
+      url: `/api/books/${book.bookId}/assign`,
+      payload: {
+        readerId: taker,
+        fromDate: addDays(dayOf(book.bookId, month)!, 1),
+        handoverNote: '书面交接',
+      },
+    });
+    expect(handed.statusCode, handed.body).toBe(200);
+    const readerOf = async (m: string) => {
+      const res = await manager()({ method: 'GET', url: `/api/workload?officeId=${officeA}&month=${m}` });
+      expect(res.statusCode, res.body).toBe(200);
+      return res
+        .json()
+        .readers.filter((r: { books: { bookId: number }[] }) => r.books.some((b) => b.bookId === book.bookId))
+        .map((r: { readerId: number }) => r.readerId);
+    };
+    // This month's reading was the holder's; next month's is the taker's.
+    expect(await readerOf(month)).toEqual([holder]);
+    expect(await readerOf(next)).toEqual([taker]);
+    const planned = async (m: string, query = '') =>
+      (await plan(`officeId=${officeA}&year=${m.slice(0, 4)}&period=${m}${query}`)).filter(
+        (r) => r.bookId === book.bookId,
+      );
+    expect((await planned(month)).map((r) => r.readerId)).toEqual([holder]);
+    expect((await planned(next)).map((r) => r.readerId)).toEqual([taker]);
+    expect(await planned(month, `&readerId=${taker}`)).toEqual([]);
+    expect(await planned(month, `&readerId=${holder}`)).toHaveLength(1);
   });
 });
 

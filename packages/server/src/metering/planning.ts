@@ -6,6 +6,8 @@ import type { DB } from '../db/schema.ts';
 import { audit } from '../platform/audit.ts';
 import { type Caller, inScope, type RequestContext, requireCaller } from '../platform/context.ts';
 import { fieldError, notFound } from '../platform/errors.ts';
+import { readerOnDay } from '../readings/model.ts';
+import { loadTenures } from '../readings/repository.ts';
 import { invalid, stateConflict } from './errors.ts';
 import { generateOfficePlan, lockOfficePlan, type PlanSummary } from './plan.ts';
 import type { changeBody, changesQuery, decideBody, generateBody, planQuery } from './schemas.ts';
@@ -94,24 +96,42 @@ export class PlanService {
       )
       .$if(query.officeId !== undefined, (qb) => qb.where('b.office_id', '=', query.officeId!))
       .$if(query.period !== undefined, (qb) => qb.where('p.period', '=', query.period!))
-      .$if(query.readerId !== undefined, (qb) => qb.where('b.reader_id', '=', query.readerId!))
       .$if(query.bookId !== undefined, (qb) => qb.where('p.book_id', '=', query.bookId!))
       .orderBy('p.planned_on')
       .orderBy('b.code')
       .execute();
-    return rows.map((r) => ({
-      bookId: r.book_id,
-      officeId: r.office_id,
-      code: r.code,
-      name: r.name,
-      zone: r.zone as Zone,
-      readerId: r.reader_id,
-      readerName: r.reader_name,
-      period: r.period,
-      plannedOn: r.planned_on,
-      originalOn: r.original_on,
-      moved: r.planned_on !== r.original_on,
-    }));
+    // Each day under the reader who holds the book that day (a handover dated later, or a past day
+    // before one, keeps the day with its reader).
+    const tenures = await loadTenures(this.db, [...new Set(rows.map((r) => r.book_id))]);
+    const readerOf = (r: (typeof rows)[number]) =>
+      readerOnDay(tenures.get(r.book_id) ?? [], r.reader_id, r.planned_on);
+    const names = new Map(rows.map((r) => [r.reader_id, r.reader_name]));
+    const missing = [...new Set(rows.map(readerOf))].filter(
+      (id): id is number => id !== null && !names.has(id),
+    );
+    if (missing.length > 0)
+      for (const s of await this.db
+        .selectFrom('staff')
+        .select(['staff_id', 'full_name'])
+        .where('staff_id', 'in', missing)
+        .execute())
+        names.set(s.staff_id, s.full_name);
+    return rows
+      .map((r) => ({ r, readerId: readerOf(r) }))
+      .filter(({ readerId }) => query.readerId === undefined || readerId === query.readerId)
+      .map(({ r, readerId }) => ({
+        bookId: r.book_id,
+        officeId: r.office_id,
+        code: r.code,
+        name: r.name,
+        zone: r.zone as Zone,
+        readerId,
+        readerName: readerId === null ? null : (names.get(readerId) ?? null),
+        period: r.period,
+        plannedOn: r.planned_on,
+        originalOn: r.original_on,
+        moved: r.planned_on !== r.original_on,
+      }));
   }
 
   private async change(changeId: number, db: Kysely<DB> = this.db): Promise<ChangeOut> {

@@ -112,13 +112,14 @@ export function readerOnDay(
 
 /**
  * The day whose reader a book's month of reading belongs to: its planned reading day in the annual
- * plan; without one, the month's last day (today, for the month under way).
+ * plan; without one, the month's last day — or `today`, when given, for the month under way (what
+ * was read counts under who holds the book now; a plan looks to the month's end).
  */
-export function readingMonthDay(month: string, plannedOn: string | undefined, today: string): string {
+export function readingMonthDay(month: string, plannedOn: string | undefined, today?: string): string {
   if (plannedOn) return plannedOn;
   const next = Date.parse(`${addMonths(month, 1)}-01T00:00:00Z`);
   const last = new Date(next - DAY_MS).toISOString().slice(0, 10);
-  return last < today ? last : today;
+  return today === undefined || last < today ? last : today;
 }
 
 // ------------------------------------------------------------------ customers to read
