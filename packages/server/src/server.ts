@@ -75,8 +75,9 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
   const arrearsDaily = new ArrearsDailyJob(database.db, log);
   // On first start, once the demo's bills are made (its day's run would otherwise find none).
   // The demo's payment history goes in first, so late fees fall only on the bills left unpaid.
+  let demoHistory: Promise<unknown> | null = null;
   if (firstStart)
-    void billRunner
+    demoHistory = billRunner
       .idle()
       .then(() => (closing ? 0 : seedDemoPayments(database.db)))
       .then((n) => n && log(`demo payment history: ${n} bills paid on time`))
@@ -87,7 +88,11 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       .then(() => closing || fieldTasks.start())
       .then(() => closing || lateFees.start())
       .then(() => closing || dunning.start())
-      .then(() => closing || arrearsDaily.start(undefined, { backfill: true }));
+      .then(() => closing || arrearsDaily.start(undefined, { backfill: true }))
+      .catch((error: unknown) => log(`demo history not completed: ${String(error)}`))
+      .finally(() => {
+        demoHistory = null;
+      });
   else {
     lateFees.start();
     fieldTasks.start();
@@ -118,6 +123,12 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       closing = true;
       await importRunner.stop();
       await billRunner.stop();
+      // The first start's demo history is written step by step in the background: the step under
+      // way finishes (a minute at most) before the database closes, so none is left half-written.
+      if (demoHistory) {
+        log('finishing the demo history of the first start before stopping (Ctrl+C again quits at once)');
+        await demoHistory;
+      }
       await lateFees.stop();
       await fieldTasks.stop();
       await outbox.stop();
