@@ -10,6 +10,7 @@ import { readerOnDay } from '../readings/model.ts';
 import { loadTenures } from '../readings/repository.ts';
 import { invalid, stateConflict } from './errors.ts';
 import { generateOfficePlan, lockOfficePlan, type PlanSummary } from './plan.ts';
+import { staffNames } from './repository.ts';
 import type { changeBody, changesQuery, decideBody, generateBody, planQuery } from './schemas.ts';
 
 export interface PlanRowOut {
@@ -109,13 +110,7 @@ export class PlanService {
     const missing = [...new Set(rows.map(readerOf))].filter(
       (id): id is number => id !== null && !names.has(id),
     );
-    if (missing.length > 0)
-      for (const s of await this.db
-        .selectFrom('staff')
-        .select(['staff_id', 'full_name'])
-        .where('staff_id', 'in', missing)
-        .execute())
-        names.set(s.staff_id, s.full_name);
+    for (const [id, name] of await staffNames(this.db, missing)) names.set(id, name);
     return rows
       .map((r) => ({ r, readerId: readerOf(r) }))
       .filter(({ readerId }) => query.readerId === undefined || readerId === query.readerId)

@@ -144,3 +144,14 @@ export async function readersOf(db: Db, officeIds: readonly number[] | null) {
     .orderBy('s.staff_id')
     .execute();
 }
+
+/** The names of these staff (none asked: no query). */
+export async function staffNames(db: Db, staffIds: readonly number[]): Promise<Map<number, string>> {
+  if (staffIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('staff')
+    .select(['staff_id', 'full_name'])
+    .where('staff_id', 'in', [...staffIds])
+    .execute();
+  return new Map(rows.map((s) => [s.staff_id, s.full_name]));
+}

@@ -21,11 +21,11 @@ import type { DB } from '../db/schema.ts';
 import { audit } from '../platform/audit.ts';
 import { type Caller, type RequestContext, requireCaller } from '../platform/context.ts';
 import { notFound } from '../platform/errors.ts';
-import { readerOnDay, readingMonthDay } from '../readings/model.ts';
-import { loadTenures } from '../readings/repository.ts';
+import { monthReaders } from '../readings/repository.ts';
 import {
   meterCountsByBook,
   readersOf,
+  staffNames,
   totalOf,
   workloadConfigs,
   workloadFrom,
@@ -102,29 +102,8 @@ export class WorkloadService {
     const today = todayInChina();
     // Who reads each due book this month: who holds it on its planned day (else at the month's end),
     // so that a handover dated later moves the book's month only from then on.
-    const [tenures, plans] = await Promise.all([
-      loadTenures(
-        this.db,
-        due.map((b) => b.book_id),
-      ),
-      this.db
-        .selectFrom('reading_plan')
-        .select(['book_id', 'planned_on'])
-        .where('period', '=', month)
-        .where('book_id', 'in', [...due.map((b) => b.book_id), -1])
-        .execute(),
-    ]);
-    const plannedOn = new Map(plans.map((p) => [p.book_id, p.planned_on]));
-    const readerOfMonth = new Map(
-      due.map((b) => [
-        b.book_id,
-        readerOnDay(
-          tenures.get(b.book_id) ?? [],
-          b.reader_id,
-          readingMonthDay(month, plannedOn.get(b.book_id)),
-        ),
-      ]),
-    );
+    const readerOf = await monthReaders(this.db, [month], { bookIds: due.map((b) => b.book_id) });
+    const readerOfMonth = new Map(due.map((b) => [b.book_id, readerOf(b.book_id, month)]));
     const configOf = (officeId: number) => configs.get(officeId) ?? DEFAULT_WORKLOAD_CONFIG;
 
     const bookOut = (b: (typeof books)[number]): WorkloadBookOut => {
@@ -170,15 +149,8 @@ export class WorkloadService {
     const others = [...new Set(readerOfMonth.values())].filter(
       (id): id is number => id !== null && !people.has(id),
     );
-    if (others.length > 0) {
-      const names = await this.db
-        .selectFrom('staff')
-        .select(['staff_id', 'full_name'])
-        .where('staff_id', 'in', others)
-        .execute();
-      for (const n of names)
-        people.set(n.staff_id, { name: n.full_name, homeOfficeId: null, officeIds: new Set() });
-    }
+    for (const [id, name] of await staffNames(this.db, others))
+      people.set(id, { name, homeOfficeId: null, officeIds: new Set() });
     for (const b of due) {
       const reader = readerOfMonth.get(b.book_id);
       if (reader !== null && reader !== undefined) people.get(reader)?.officeIds.add(b.office_id);

@@ -3,15 +3,8 @@ import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Caller } from '../platform/context.ts';
 import { loadSettings } from '../platform/settings.ts';
-import {
-  addMonths,
-  chinaDayStart,
-  chinaTime,
-  readerOnDay,
-  readingMonthDay,
-  STATES_TO_READ,
-} from './model.ts';
-import { type Db, loadTenures } from './repository.ts';
+import { addMonths, chinaDayStart, chinaTime, readerOnDay, STATES_TO_READ } from './model.ts';
+import { type Db, loadTenures, monthReaders } from './repository.ts';
 import { officeCondition } from './service.ts';
 
 /**
@@ -371,7 +364,7 @@ async function statsRows(
       group by 1, 2, 3, 4, 5`.execute(trx),
     ),
   ]);
-  const readerOf = await monthReaders(db, months, today);
+  const readerOf = await monthReaders(db, months, { today });
   // The rules: customers are read in a month when connected before it and their book's zone is read.
   // (The SQL kept only the states isToRead reads; here it judges the connection month.)
   const due = (g: Group, month: string) =>
@@ -404,40 +397,6 @@ async function statsRows(
   for (const month of months) for (const g of toRead.rows) if (due(g, month)) add(month, g);
   for (const g of [...read.rows, ...corrected.rows]) if (due(g, g.month!)) add(g.month!, g);
   return [...out.values()];
-}
-
-/**
- * Who read each book in each month: the reader who held it (book_assignment) on its planned reading
- * day that month, else on the month's last day (readingMonthDay) — so a book handed over keeps its
- * earlier months under the reader who read them.
- */
-async function monthReaders(
-  db: Kysely<DB>,
-  months: string[],
-  today: string,
-): Promise<(bookId: number, month: string) => number | null> {
-  const [books, tenuresOf, plans] = await Promise.all([
-    db.selectFrom('book').select(['book_id', 'reader_id']).execute(),
-    loadTenures(db),
-    db
-      .selectFrom('reading_plan')
-      .select(['book_id', 'period', 'planned_on'])
-      .where('period', 'in', months)
-      .execute(),
-  ]);
-  const present = new Map(books.map((b) => [b.book_id, b.reader_id]));
-  const plannedOn = new Map(plans.map((p) => [`${p.book_id}|${p.period}`, p.planned_on]));
-  const memo = new Map<string, number | null>();
-  return (bookId, month) => {
-    const key = `${bookId}|${month}`;
-    let reader = memo.get(key);
-    if (reader === undefined) {
-      const day = readingMonthDay(month, plannedOn.get(key), today);
-      reader = readerOnDay(tenuresOf.get(bookId) ?? [], present.get(bookId) ?? null, day);
-      memo.set(key, reader);
-    }
-    return reader;
-  };
 }
 
 /** Months of the trend: the month asked and the 11 before it. */

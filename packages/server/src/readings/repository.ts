@@ -14,6 +14,7 @@ import {
   type PastReading,
   periodNumber,
   readerOnDay,
+  readingMonthDay,
   STATUS_CODES,
   StoredReadings,
 } from './model.ts';
@@ -43,6 +44,46 @@ export async function loadTenures(db: Db, bookIds?: readonly number[]): Promise<
     out.set(t.book_id, list);
   }
   return out;
+}
+
+/**
+ * Who reads each book in each month: the reader who holds it (book_assignment) on its planned reading
+ * day that month, else on the month's last day (readingMonthDay; with `today`, not after today) — so
+ * a book handed over keeps its earlier months under the reader who read them. Of these books, or all.
+ */
+export async function monthReaders(
+  db: Db,
+  months: readonly string[],
+  opts: { bookIds?: readonly number[]; today?: string } = {},
+): Promise<(bookId: number, month: string) => number | null> {
+  const { bookIds, today } = opts;
+  const [books, tenuresOf, plans] = await Promise.all([
+    db
+      .selectFrom('book')
+      .select(['book_id', 'reader_id'])
+      .$if(bookIds !== undefined, (q) => q.where('book_id', 'in', [...bookIds!, -1]))
+      .execute(),
+    loadTenures(db, bookIds),
+    db
+      .selectFrom('reading_plan')
+      .select(['book_id', 'period', 'planned_on'])
+      .where('period', 'in', [...months])
+      .$if(bookIds !== undefined, (q) => q.where('book_id', 'in', [...bookIds!, -1]))
+      .execute(),
+  ]);
+  const present = new Map(books.map((b) => [b.book_id, b.reader_id]));
+  const plannedOn = new Map(plans.map((p) => [`${p.book_id}|${p.period}`, p.planned_on]));
+  const memo = new Map<string, number | null>();
+  return (bookId, month) => {
+    const key = `${bookId}|${month}`;
+    let reader = memo.get(key);
+    if (reader === undefined) {
+      const day = readingMonthDay(month, plannedOn.get(key), today);
+      reader = readerOnDay(tenuresOf.get(bookId) ?? [], present.get(bookId) ?? null, day);
+      memo.set(key, reader);
+    }
+    return reader;
+  };
 }
 
 /**
