@@ -25,6 +25,7 @@ export * from './metering/estimation.ts';
 export * from './metering/meter.ts';
 export * from './metering/readingCheck.ts';
 export * from './metering/readingPlan.ts';
+export * from './metering/registerRead.ts';
 export * from './metering/workload.ts';
 export * from './metering/zones.ts';
 export * from './org/roles.ts';

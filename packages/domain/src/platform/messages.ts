@@ -107,6 +107,7 @@ export const MESSAGES = {
     en: '{ext} files are not accepted; upload a PDF, an image, Word or Excel',
   },
   FILE_EMPTY: { 'zh-CN': '文件为空', en: 'The file is empty' },
+  DATE_ORDER: { 'zh-CN': '结束日期不能早于开始日期', en: 'The end date cannot be before the start date' },
   CODE_CHARS: {
     'zh-CN': '编码只能包含字母、数字、下划线和连字符',
     en: 'Codes have only letters, digits, _ and -',

@@ -26,6 +26,15 @@ export const DEFAULT_SETTINGS = {
   'reading.lowFactor': 0.3,
   /** …and neither when less than this is expected, m³. */
   'reading.minExpectedM3': 2,
+  /**
+   * Smart meters' register reads (远传日冻结读数): HIGH above this multiple of the meter's usual use
+   * over the interval…
+   */
+  'register.highFactor': 4,
+  /** …unless less than this is expected over it, m³ (a day or two of a household's use is too little). */
+  'register.minExpectedM3': 0.3,
+  /** The usual daily use follows the last this many days (a running average). */
+  'register.averageDays': 30,
   /** After this many estimates in a row a visit is forced. */
   'reading.maxConsecutiveEstimates': 2,
   /** Stuck, dead or broken meters (卡、死、坏) are escalated after this many days. */

@@ -408,6 +408,53 @@ export interface ReadingPlanChangeTable {
   decision_note: Defaulted<string>;
 }
 
+/** An uploaded file of smart meters' register reads (0026_register_reads.sql). */
+export interface RegisterFileTable {
+  file_id: Generated<number>;
+  office_id: number;
+  file_name: string;
+  staff_id: number | null;
+  request_id: string;
+  started_at: Generated<Date>;
+  finished_at: Date | null;
+  chunks: Generated<number>;
+  rows: Generated<number>;
+  stored: Generated<number>;
+  flagged: Generated<number>;
+  duplicate: Generated<number>;
+  conflict: Generated<number>;
+  rejected: Generated<number>;
+}
+
+/** A smart meter's register read, in thousandths of a m³, with the meter's state after it. */
+export interface RegisterReadTable {
+  account_id: number;
+  meter_id: number;
+  read_at: Date | string;
+  index_milli: number;
+  flags: number;
+  consumption_milli: number | null;
+  days: number | null;
+  expected_milli: number | null;
+  daily_milli: number | null;
+  ref_at: Date | string | null;
+  ref_milli: number | null;
+  anomaly_codes: string[] | null;
+  file_id: number;
+}
+
+/** Another index sent for a register read already stored. */
+export interface RegisterConflictTable {
+  account_id: number;
+  meter_id: number;
+  read_at: Date | string;
+  index_milli: number;
+  stored_milli: number;
+  anomaly_codes: string[] | null;
+  file_id: number;
+  created_at: Generated<Date>;
+}
+
 export interface ReadingTable {
   account_id: number;
   reading_id: Generated<number>;
@@ -536,6 +583,9 @@ export interface DB
   reading_correction: ReadingCorrectionTable;
   followup: FollowupTable;
   route_download: RouteDownloadTable;
+  register_file: RegisterFileTable;
+  register_read: RegisterReadTable;
+  register_conflict: RegisterConflictTable;
   role_default_grant: RoleDefaultGrantTable;
 }
 

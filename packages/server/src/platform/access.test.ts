@@ -682,7 +682,7 @@ describe('office scope on every route', () => {
             error: { code: 'NOT_FOUND' },
           });
         }
-        if (name === 'POST /api/readings/bulk') {
+        if (name === 'POST /api/readings/bulk' || name === 'POST /api/readings/registers') {
           const file = multipart(
             {},
             {
@@ -731,7 +731,11 @@ describe('office scope on every route', () => {
         case 'GET /api/reading-plan':
         case 'GET /api/reading-plan/changes':
         case 'GET /api/readings/bulk':
+        case 'GET /api/readings/registers/files':
           for (const item of body) expect(item.officeId, name).toBe(officeB);
+          break;
+        case 'GET /api/readings/registers/exceptions':
+          for (const item of body.items) expect(item.officeId, name).toBe(officeB);
           break;
         case 'GET /api/workload':
           for (const reader of body.readers) expect(reader.officeIds, name).toEqual([officeB]);

@@ -118,7 +118,7 @@ export interface BulkReport extends Record<Outcome, number> {
   };
 }
 
-interface ParsedRow {
+export interface ParsedRow {
   rowNo: number;
   meterNo: string;
   readAt: Date | null;
@@ -173,6 +173,68 @@ class RowParser {
     if (codes !== '') row.anomalyCodes = [...new Set(codes.split(/[|;\s]+/).filter(Boolean))];
     return row;
   }
+}
+
+/**
+ * The lines of a file, counted before any of it is stored, so that a file over the limit
+ * (MAX_BULK_ROWS) is refused whole.
+ */
+export async function countRows(filePath: string): Promise<number> {
+  let newlines = 0;
+  for await (const part of createReadStream(filePath)) {
+    const bytes = part as Buffer;
+    for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) newlines++;
+  }
+  if (newlines > MAX_BULK_ROWS + 1) throw bulkFileProblem('TOO_MANY_ROWS', { max: MAX_BULK_ROWS });
+  return newlines;
+}
+
+/**
+ * Reads a smart-meter file (its header, then its rows, each parsed on its own) and hands its rows on
+ * `chunkRows` at a time, awaiting each hand-over. Throws HEADER_MISSING or FILE_EMPTY.
+ */
+export async function readRowFile(
+  filePath: string,
+  chunkRows: number,
+  onChunk: (rows: ParsedRow[]) => Promise<void>,
+): Promise<{ rows: number; parseMs: number }> {
+  const lines = createInterface({ input: createReadStream(filePath, 'utf8'), crlfDelay: Infinity });
+  let columns: Map<string, number> | null = null;
+  let parser: RowParser | null = null;
+  let rowNo = 0;
+  let rows = 0;
+  let chunk: ParsedRow[] = [];
+  let parseMs = 0;
+  for await (const raw of lines) {
+    rowNo++;
+    const t0 = performance.now();
+    const line = rowNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+    if (line.trim() === '') continue;
+    const cells = splitLine(line);
+    if (columns === null) {
+      columns = new Map();
+      for (const [i, h] of cells.entries()) {
+        const name = HEADERS[h.trim().toLowerCase()];
+        if (name && !columns.has(name)) columns.set(name, i);
+      }
+      if (!columns.has('meterNo') || !columns.has('readAt') || !columns.has('index')) {
+        lines.close();
+        throw bulkFileProblem('HEADER_MISSING');
+      }
+      parser = new RowParser(columns);
+      continue;
+    }
+    rows++;
+    chunk.push(parser!.parse(rowNo, cells));
+    parseMs += performance.now() - t0;
+    if (chunk.length >= chunkRows) {
+      await onChunk(chunk);
+      chunk = [];
+    }
+  }
+  if (columns === null) throw bulkFileProblem('FILE_EMPTY');
+  if (chunk.length) await onChunk(chunk);
+  return { rows, parseMs };
 }
 
 export interface BulkOptions {
@@ -466,13 +528,18 @@ const OFFICE_LOCK_POLL_MS = 250;
  * the pool has one to spare at once, lets the next chunk read while one writes. Both are the file's
  * until `release`, so an upload never waits for a connection while it holds one (no starved pool).
  */
-interface Lanes {
+export interface Lanes {
   clients: pg.PoolClient[];
   release(broken: boolean): Promise<void>;
 }
 
-async function officeLanes(pool: pg.Pool, officeId: number): Promise<Lanes> {
-  const lockSql = `select pg_try_advisory_lock(hashtext('readings-bulk'), $1::int) as locked`;
+export async function officeLanes(
+  pool: pg.Pool,
+  officeId: number,
+  /** The lock's name (one file of an office at a time, per kind of file) and whether a second lane may be taken. */
+  opts: { lock: string; lanes: 1 | 2 } = { lock: 'readings-bulk', lanes: 2 },
+): Promise<Lanes> {
+  const lockSql = `select pg_try_advisory_lock(hashtext('${opts.lock}'), $1::int) as locked`;
   const until = Date.now() + OFFICE_LOCK_WAIT_MS;
   let first: pg.PoolClient;
   // Waiting holds no connection: try, give the connection back, try again a moment later.
@@ -489,7 +556,8 @@ async function officeLanes(pool: pg.Pool, officeId: number): Promise<Lanes> {
     await new Promise((resolve) => setTimeout(resolve, OFFICE_LOCK_POLL_MS));
   }
   const clients = [first];
-  if (pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10)) clients.push(await pool.connect());
+  if (opts.lanes === 2 && (pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10)))
+    clients.push(await pool.connect());
   return {
     clients,
     async release(broken) {
@@ -501,7 +569,7 @@ async function officeLanes(pool: pg.Pool, officeId: number): Promise<Lanes> {
         return;
       }
       try {
-        await lockHolder!.query(`select pg_advisory_unlock(hashtext('readings-bulk'), $1::int)`, [officeId]);
+        await lockHolder!.query(`select pg_advisory_unlock(hashtext('${opts.lock}'), $1::int)`, [officeId]);
         lockHolder!.release();
       } catch {
         lockHolder!.release(true);
@@ -515,7 +583,7 @@ async function officeLanes(pool: pg.Pool, officeId: number): Promise<Lanes> {
  * that fails leaves its connection as it is (a COPY cut off halfway leaves it in no state to talk):
  * the caller closes the file's connections, and PostgreSQL rolls the transaction back.
  */
-async function inTransaction<T>(
+export async function inTransaction<T>(
   db: Kysely<DB>,
   client: pg.PoolClient | undefined,
   work: (conn: BulkConnection) => Promise<T>,
@@ -669,13 +737,7 @@ export async function processBulkFile(
   };
 
   // Counted first, so a file over the limit is refused before any of it is stored.
-  let newlines = 0;
-  for await (const part of createReadStream(opts.filePath)) {
-    const bytes = part as Buffer;
-    for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) newlines++;
-  }
-  if (newlines > MAX_BULK_ROWS + 1) throw bulkFileProblem('TOO_MANY_ROWS', { max: MAX_BULK_ROWS });
-
+  const newlines = await countRows(opts.filePath);
   // One file of an office at a time: two copies of the same file sent at once store it once. With
   // the pool the file holds the lock from its first chunk to its last (so that two of its chunks may
   // be at work at once); without it, each chunk's transaction takes it.
@@ -691,43 +753,12 @@ export async function processBulkFile(
       timings.loadMs += performance.now() - t0;
       opts.log?.(`bulk: ${directory.size.toLocaleString('en')} meters of the office loaded`);
     }
-    const lines = createInterface({ input: createReadStream(opts.filePath, 'utf8'), crlfDelay: Infinity });
-    let columns: Map<string, number> | null = null;
-    let parser: RowParser | null = null;
-    let rowNo = 0;
-    let chunk: ParsedRow[] = [];
-    let parseMs = 0;
-    for await (const raw of lines) {
-      rowNo++;
-      const t0 = performance.now();
-      const line = rowNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
-      if (line.trim() === '') continue;
-      const cells = splitLine(line);
-      if (columns === null) {
-        columns = new Map();
-        for (const [i, h] of cells.entries()) {
-          const name = HEADERS[h.trim().toLowerCase()];
-          if (name && !columns.has(name)) columns.set(name, i);
-        }
-        if (!columns.has('meterNo') || !columns.has('readAt') || !columns.has('index')) {
-          lines.close();
-          throw bulkFileProblem('HEADER_MISSING');
-        }
-        parser = new RowParser(columns);
-        continue;
-      }
-      report.rows++;
-      chunk.push(parser!.parse(rowNo, cells));
-      parseMs += performance.now() - t0;
-      if (chunk.length >= chunkRows) {
-        await flush(chunk);
-        chunk = [];
-      }
-    }
-    if (columns === null) throw bulkFileProblem('FILE_EMPTY');
-    if (chunk.length) await flush(chunk);
+    const parsed = await readRowFile(opts.filePath, chunkRows, async (rows) => {
+      report.rows += rows.length;
+      await flush(rows);
+    });
     if (inFlight) await (inFlight as InFlight).done;
-    report.stages.parseSeconds = parseMs / 1000;
+    report.stages.parseSeconds = parsed.parseMs / 1000;
   } catch (error) {
     failed = true;
     // The chunk still at work ends (unwritten: the one before it failed) before the connections go.

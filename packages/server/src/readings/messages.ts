@@ -23,6 +23,10 @@ export const ROW_MESSAGES = {
     'zh-CN': '请填写读数，或选择无法抄表的原因（如无人在家）',
     en: 'Enter the index, or choose why it could not be read (e.g. no access)',
   },
+  REGISTER_INDEX_REQUIRED: {
+    'zh-CN': '日冻结读数须有读数',
+    en: 'A register read needs an index',
+  },
   READ_AT_FORMAT: {
     'zh-CN': '抄表时间格式不正确',
     en: 'The read time is not a valid date and time',

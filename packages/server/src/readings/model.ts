@@ -12,6 +12,7 @@ import {
   type PastPeriod,
   type PastPeriodMilli,
   type ReadingThresholds,
+  type RegisterReference,
   type Settings,
   todayInChina,
   visitForced,
@@ -640,6 +641,43 @@ export function historyMilli(
   };
 }
 
+/**
+ * The volume the estimator expects over `days` days ending on China day `day`, from the meter's
+ * accepted readings (null: no history to go by).
+ */
+function expectedFromHistory(history: HistoryMilli, day: number, days: number): number | null {
+  const periods: PastPeriodMilli[] = [];
+  for (const r of history.readings) {
+    if (r.consumptionMilli === null || r.days === null || r.days <= 0) continue;
+    periods.push({
+      endDay: r.day,
+      days: r.days,
+      consumptionMilli: r.consumptionMilli,
+      estimated: r.kind === 'estimated',
+    });
+  }
+  const estimate = estimateConsumptionMilli(periods, day, days);
+  return estimate.basis === 'no_history' ? null : estimate.consumptionMilli;
+}
+
+/** Days over which a meter's usual daily use is taken from its readings, for its first register read. */
+const REGISTER_START_DAYS = 30;
+
+/**
+ * Where a meter's register reads start from when it has none yet: its register after its last
+ * accepted reading (the installed index without one), and the daily use the estimator expects of
+ * the 30 days before `day` (NaN: no history).
+ */
+export function registerReferenceFromHistory(history: HistoryMilli, day: number): RegisterReference {
+  const last = history.readings[0];
+  const expected = last ? expectedFromHistory(history, day, REGISTER_START_DAYS) : null;
+  return {
+    day: last ? last.day : Number.NaN,
+    indexMilli: last ? registerAfterMilli(last, history.dialDigits) : history.initialMilli,
+    dailyMilli: expected === null ? Number.NaN : Math.round(expected / REGISTER_START_DAYS),
+  };
+}
+
 /** registerAfter in thousandths. */
 function registerAfterMilli(r: PastReadingMilli, dialDigits: number): number {
   if (r.kind === 'actual' && r.indexMilli !== null) return r.indexMilli;
@@ -667,22 +705,8 @@ export function decideReadingMilli(
 ): DecisionMilli {
   const last = history.readings[0];
   const previousMilli = last ? registerAfterMilli(last, history.dialDigits) : history.initialMilli;
-  let expectedMilli: number | null = null;
-  if (last) {
-    const day = chinaDayOf(reading.readAt);
-    const periods: PastPeriodMilli[] = [];
-    for (const r of history.readings) {
-      if (r.consumptionMilli === null || r.days === null || r.days <= 0) continue;
-      periods.push({
-        endDay: r.day,
-        days: r.days,
-        consumptionMilli: r.consumptionMilli,
-        estimated: r.kind === 'estimated',
-      });
-    }
-    const estimate = estimateConsumptionMilli(periods, day, Math.max(1, day - last.day));
-    if (estimate.basis !== 'no_history') expectedMilli = estimate.consumptionMilli;
-  }
+  const day = chinaDayOf(reading.readAt);
+  const expectedMilli = last ? expectedFromHistory(history, day, Math.max(1, day - last.day)) : null;
   const forced = visitForced(history.estimatesInARow, rules.maxConsecutiveEstimates);
   if (reading.indexMilli === null) {
     const noAccess = reading.anomalyCodes.some((c) => anomalies.get(c)?.preventsReading);

@@ -607,7 +607,7 @@ export interface BulkReadingRow {
 }
 
 /** Text as a dollar-quoted SQL literal (taken as it is, whatever the string settings), with a tag it does not contain. */
-function dollarQuoted(text: string): string {
+export function dollarQuoted(text: string): string {
   let tag = 'k';
   while (text.includes(`$${tag}$`)) tag += 'k';
   return `$${tag}$${text}$${tag}$`;
@@ -632,7 +632,7 @@ export function sqlArray(
 }
 
 /** A text[] for COPY, as the insert's string_to_array(…, ',') makes it. */
-function copyTextArray(items: readonly string[]): string {
+export function copyTextArray(items: readonly string[]): string {
   if (items.length === 0) return '{}';
   return copyValue(`{${items.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`);
 }

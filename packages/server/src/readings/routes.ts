@@ -3,7 +3,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DomainError, todayInChina } from '@meterline/domain';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../platform/context.ts';
@@ -14,6 +14,12 @@ import { id, isoDate, paging, requiredText, text } from '../platform/zod.ts';
 import { processBulkFile, recentBulkFiles } from './bulk.ts';
 import { INDEX_PATTERN } from './model.ts';
 import { dayMonitor, readingStats } from './monitor.ts';
+import {
+  customerRegisters,
+  processRegisterFile,
+  recentRegisterFiles,
+  registerExceptions,
+} from './registers.ts';
 import { ReadingService } from './service.ts';
 
 const tags = ['readings'];
@@ -315,35 +321,137 @@ export async function readingRoutes(app: FastifyInstance, { db, config, pool }: 
         consumes: ['multipart/form-data'],
       },
     },
-    async (request) => {
-      const { officeId } = request.query;
-      const office = await db
-        .selectFrom('office')
-        .select('office_id')
-        .where('office_id', '=', officeId)
-        .executeTakeFirst();
-      if (!office) throw fieldError('officeId', 'OFFICE_UNKNOWN');
-      const maxBytes = (await loadSettings(db))['import.maxBytes'];
-      const part = await request.file({ limits: { fileSize: maxBytes } });
-      if (!part) throw fieldError('file', 'REQUIRED');
-      const dir = path.join(config.dataDir, 'readings', 'bulk');
-      await mkdir(dir, { recursive: true });
-      const tmp = path.join(dir, `.upload-${request.ctx.requestId}`);
-      try {
-        await pipeline(part.file, createWriteStream(tmp));
-        if (part.file.truncated) throw tooLarge(Math.round(maxBytes / 1024 / 1024));
-        const fileName = path.basename(part.filename || 'readings.csv').slice(0, 200);
+    async (request) =>
+      withOfficeFile(request, 'bulk', async (filePath, fileName) => {
         const report = await processBulkFile(db, request.ctx, {
-          officeId,
-          filePath: tmp,
+          officeId: request.query.officeId,
+          filePath,
           fileName,
           dataDir: config.dataDir,
           pool,
         });
         return { fileName, ...report };
-      } finally {
-        await rm(tmp, { force: true });
-      }
-    },
+      }),
   );
+
+  // ---------------------------------------------------------------- smart meters' register reads
+  r.get(
+    '/api/readings/registers/files',
+    {
+      config: { permission: 'reading.review' },
+      schema: {
+        tags,
+        summary: 'The latest files of smart meters’ register reads of the caller’s offices, newest first',
+        description: 'finishedAt null: the file stopped halfway; its counts are those of the chunks stored.',
+        querystring: z.object({
+          officeId: id.optional(),
+          limit: z.coerce.number().int().min(1).max(200).default(20),
+        }),
+      },
+    },
+    async (request) =>
+      recentRegisterFiles(db, requireCaller(request.ctx), {
+        officeId: request.query.officeId,
+        limit: request.query.limit,
+      }),
+  );
+
+  r.get(
+    '/api/readings/registers/exceptions',
+    {
+      config: { permission: 'reading.review' },
+      schema: {
+        tags,
+        summary:
+          'Register reads flagged (going backwards, rollover, far above usual use, meter alarms) or in conflict',
+        description: 'Between two China days (by default the last 7), newest first, with the count per day.',
+        querystring: z
+          .object({
+            officeId: id.optional(),
+            from: isoDate.optional(),
+            to: isoDate.optional(),
+            kind: z.enum(['flagged', 'conflict']).default('flagged'),
+          })
+          .extend(paging)
+          .refine((q) => !q.from || !q.to || q.from <= q.to, {
+            path: ['to'],
+            params: { code: 'DATE_ORDER' },
+          }),
+      },
+    },
+    async (request) => registerExceptions(db, requireCaller(request.ctx), request.query),
+  );
+
+  r.get(
+    '/api/customers/:accountId/registers',
+    {
+      config: { permission: 'customer.read' },
+      schema: {
+        tags,
+        summary: 'The customer’s smart-meter register reads of the last days, per meter, oldest first',
+        params: accountParams,
+        querystring: z.object({ days: z.coerce.number().int().min(1).max(730).default(90) }),
+      },
+    },
+    async (request) => customerRegisters(db, request.params.accountId, request.query.days),
+  );
+
+  r.post(
+    '/api/readings/registers',
+    {
+      config: { permission: 'reading.review' },
+      schema: {
+        tags,
+        summary: 'Upload a file of smart meters’ register reads for an office (multipart, one CSV file)',
+        description:
+          'The smart-meter file format (meter_no,read_at,index[,anomaly_codes]); every row needs an index. Each ' +
+          'read is checked against its meter’s reference and usual daily use and stored as a register read, not ' +
+          'as a billing reading. Keyed by meter and read time: a file sent again stores nothing twice; another ' +
+          'index for a stored read is kept as a conflict. Answers the counts per outcome and the rows rejected.',
+        querystring: z.object({ officeId: id }),
+        consumes: ['multipart/form-data'],
+      },
+    },
+    async (request) =>
+      withOfficeFile(request, 'registers', async (filePath, fileName) => {
+        const report = await processRegisterFile(db, request.ctx, {
+          officeId: request.query.officeId,
+          filePath,
+          fileName,
+          pool,
+        });
+        return { fileName, ...report };
+      }),
+  );
+
+  /**
+   * An office's uploaded file (the request's one file part, up to import.maxBytes) kept in the data
+   * directory while `work` reads it, then removed.
+   */
+  async function withOfficeFile<T>(
+    request: FastifyRequest<{ Querystring: { officeId: number } }>,
+    kind: string,
+    work: (filePath: string, fileName: string) => Promise<T>,
+  ): Promise<T> {
+    const { officeId } = request.query;
+    const office = await db
+      .selectFrom('office')
+      .select('office_id')
+      .where('office_id', '=', officeId)
+      .executeTakeFirst();
+    if (!office) throw fieldError('officeId', 'OFFICE_UNKNOWN');
+    const maxBytes = (await loadSettings(db))['import.maxBytes'];
+    const part = await request.file({ limits: { fileSize: maxBytes } });
+    if (!part) throw fieldError('file', 'REQUIRED');
+    const dir = path.join(config.dataDir, 'readings', kind);
+    await mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `.upload-${request.ctx.requestId}`);
+    try {
+      await pipeline(part.file, createWriteStream(tmp));
+      if (part.file.truncated) throw tooLarge(Math.round(maxBytes / 1024 / 1024));
+      return await work(tmp, path.basename(part.filename || 'readings.csv').slice(0, 200));
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
 }

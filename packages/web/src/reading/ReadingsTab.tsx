@@ -27,6 +27,7 @@ import { validated } from '../components/validated';
 import { Difference, indexDifference } from './CorrectionsPage';
 import { AnomalyTags, FlagTags, volume } from './common';
 import { ReadingHistoryChart } from './ReadingHistoryChart';
+import { RegisterReads } from './RegisterChart';
 import { photoUrl } from './ReviewPage';
 import type { CorrectionRow, CustomerReadings, FollowupRow, ReadingRow } from './types';
 
@@ -60,7 +61,8 @@ function correctable(r: CustomerReading): boolean {
 
 /**
  * The customer's meter readings (抄表记录): consumption by period (estimates marked), the history
- * with its corrections, the anomaly follow-ups, and asking for an index correction.
+ * with its corrections, the smart meters' daily register reads, the anomaly follow-ups, and asking
+ * for an index correction.
  */
 export function ReadingsTab({ accountId }: { accountId: number }) {
   const { t, i18n } = useTranslation();
@@ -290,6 +292,8 @@ export function ReadingsTab({ accountId }: { accountId: number }) {
             : []),
         ]}
       />
+      {/* The smart meters' daily register reads, when the customer has any. */}
+      <RegisterReads accountId={accountId} meterId={meter === 'all' ? undefined : Number(meter)} />
       {followups.length > 0 && (
         <Table<FollowupRow>
           rowKey="followupId"

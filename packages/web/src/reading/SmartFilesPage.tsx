@@ -1,6 +1,18 @@
 import { DownloadOutlined } from '@ant-design/icons';
 import { todayInChina } from '@meterline/domain';
-import { Alert, Button, Card, Col, Progress, Row, Space, Statistic, Table, Tooltip, Typography } from 'antd';
+import {
+  Alert,
+  Button,
+  Card,
+  Col,
+  Progress,
+  Row,
+  Segmented,
+  Space,
+  Statistic,
+  Table,
+  Typography,
+} from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
@@ -9,8 +21,18 @@ import { FileDrop } from '../components/FileDrop';
 import { formatDateTime } from '../components/format';
 import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
-import { currentLang, type Lang } from '../i18n';
-import { OfficeSelect, useOfficeParam } from './common';
+import { currentLang } from '../i18n';
+import { OfficeSelect, useOfficeParam, useParam } from './common';
+import { RegisterExceptions } from './RegisterExceptions';
+import {
+  OutcomeBar,
+  RegisterRecentFiles,
+  type RegisterReport,
+  RegisterReportCard,
+  RejectedRows,
+  type RowError,
+  registerSampleFile,
+} from './RegisterFiles';
 
 /** The outcomes of a file's rows, in the order the bar shows them, with their colours. */
 const OUTCOMES = [
@@ -22,13 +44,18 @@ const OUTCOMES = [
 ] as const;
 type Outcome = (typeof OUTCOMES)[number][0];
 
-interface RowError {
-  rowNo: number;
-  meterNo: string;
-  code: string;
-  message: string;
-  messages: Record<Lang, string>;
-}
+/**
+ * The kinds of file: billing readings (结算读数, stored as readings and billed) and smart meters'
+ * register reads (日冻结读数, stored apart and checked for exceptions, never billed).
+ */
+const FILE_KINDS = ['billing', 'registers'] as const;
+type FileKind = (typeof FILE_KINDS)[number];
+
+/** Where each kind of file is sent. */
+const UPLOAD_PATHS: Record<FileKind, string> = {
+  billing: '/api/readings/bulk',
+  registers: '/api/readings/registers',
+};
 
 /** POST /api/readings/bulk's answer. */
 interface BulkReport extends Record<Outcome, number> {
@@ -70,20 +97,27 @@ function sampleFile(): string {
 /**
  * Smart-meter files (远传表): an office's readings from the remote-reading system, uploaded as one
  * CSV. The upload shows its progress, then the outcome of every row as a bar and counts, the rows
- * refused with their reasons (in the UI's language), and the way to the review queue.
+ * refused with their reasons (in the UI's language), and the way to the review queue. A file of
+ * register reads (日冻结读数) goes to the register store instead: its outcome, the office's latest
+ * register files and the exceptions found are shown by RegisterFiles and RegisterExceptions.
  */
 export default function SmartFilesPage() {
   const { t } = useTranslation();
   const handle = useErrorHandler();
   const lang = currentLang();
   const [officeId, setOfficeId] = useOfficeParam();
+  const [kindParam, setKind] = useParam('kind', 'billing');
+  const kind: FileKind = kindParam === 'registers' ? 'registers' : 'billing';
   const [phase, setPhase] = useState<'idle' | 'sending' | 'storing'>('idle');
   const [sent, setSent] = useState(0);
   const [storingSince, setStoringSince] = useState<number | null>(null);
   const [now, setNow] = useState(Date.now());
   const [report, setReport] = useState<BulkReport | null>(null);
+  const [registerReport, setRegisterReport] = useState<RegisterReport | null>(null);
+  // Counts the register files sent, for their lists to reload.
+  const [registerUploads, setRegisterUploads] = useState(0);
   const [fileError, setFileError] = useState<string | null>(null);
-  const recent = useApi<BulkFile[]>(officeId ? '/api/readings/bulk' : null, {
+  const recent = useApi<BulkFile[]>(officeId && kind === 'billing' ? '/api/readings/bulk' : null, {
     officeId,
     limit: RECENT_FILES,
   });
@@ -99,12 +133,14 @@ export default function SmartFilesPage() {
     if (!officeId) return;
     const body = new FormData();
     body.append('file', file, file.name);
+    const sending = kind;
     setReport(null);
+    setRegisterReport(null);
     setFileError(null);
     setSent(0);
     setPhase('sending');
     try {
-      const answer = await uploadWithProgress<BulkReport>('/api/readings/bulk', {
+      const answer = await uploadWithProgress<BulkReport | RegisterReport>(UPLOAD_PATHS[sending], {
         query: { officeId },
         body,
         onProgress: (share) => {
@@ -116,8 +152,13 @@ export default function SmartFilesPage() {
           }
         },
       });
-      setReport(answer);
-      recent.reload();
+      if (sending === 'registers') {
+        setRegisterReport(answer as RegisterReport);
+        setRegisterUploads((n) => n + 1);
+      } else {
+        setReport(answer as BulkReport);
+        recent.reload();
+      }
     } catch (e) {
       // A file refused whole (no header, too many rows, too large, empty): shown at the file, in the
       // error's own words (they name the limit; the field's are shorter).
@@ -132,6 +173,13 @@ export default function SmartFilesPage() {
 
   const toReview = report ? report.review + report.conflict : 0;
 
+  const chooseKind = (next: FileKind) => {
+    setKind(next);
+    setReport(null);
+    setRegisterReport(null);
+    setFileError(null);
+  };
+
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }}>
       <Space style={{ justifyContent: 'space-between', width: '100%' }} wrap>
@@ -140,17 +188,29 @@ export default function SmartFilesPage() {
         </Typography.Title>
         <OfficeSelect value={officeId} onChange={setOfficeId} />
       </Space>
+      <Segmented<FileKind>
+        value={kind}
+        onChange={chooseKind}
+        disabled={phase !== 'idle'}
+        aria-label={t('registers.fileKind')}
+        data-testid="smart-file-kind"
+        options={FILE_KINDS.map((k) => ({ value: k, label: t(`registers.kind.${k}`) }))}
+      />
       <Card size="small">
         <Row gutter={[16, 16]}>
           <Col xs={24} md={10}>
             <Space direction="vertical">
-              <Typography.Paragraph style={{ marginBottom: 0 }}>{t('smartFiles.hint')}</Typography.Paragraph>
+              <Typography.Paragraph style={{ marginBottom: 0 }}>
+                {t(kind === 'registers' ? 'registers.hint' : 'smartFiles.hint')}
+              </Typography.Paragraph>
               <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
-                {t('smartFiles.format')}
+                {t(kind === 'registers' ? 'registers.format' : 'smartFiles.format')}
               </Typography.Paragraph>
               <a
-                href={`data:text/csv;charset=utf-8,${encodeURIComponent(sampleFile())}`}
-                download="smart-meter-sample.csv"
+                href={`data:text/csv;charset=utf-8,${encodeURIComponent(
+                  kind === 'registers' ? registerSampleFile() : sampleFile(),
+                )}`}
+                download={kind === 'registers' ? 'register-reads-sample.csv' : 'smart-meter-sample.csv'}
               >
                 <Button icon={<DownloadOutlined />}>{t('smartFiles.sample')}</Button>
               </a>
@@ -194,7 +254,15 @@ export default function SmartFilesPage() {
         </Row>
       </Card>
 
-      {report && (
+      {kind === 'registers' && (
+        <>
+          {registerReport && <RegisterReportCard report={registerReport} />}
+          <RegisterExceptions officeId={officeId} refresh={registerUploads} />
+          <RegisterRecentFiles officeId={officeId} refresh={registerUploads} />
+        </>
+      )}
+
+      {kind === 'billing' && report && (
         <Card
           size="small"
           data-testid="smart-report"
@@ -212,7 +280,12 @@ export default function SmartFilesPage() {
           }
         >
           <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-            <OutcomeBar counts={report} total={report.rows} />
+            <OutcomeBar
+              outcomes={OUTCOMES}
+              counts={report}
+              total={report.rows}
+              name={(o) => t(`smartFiles.outcome.${o}`)}
+            />
             <Row gutter={16}>
               <Col xs={12} md={4}>
                 <Statistic title={t('smartFiles.rows')} value={report.rows} />
@@ -244,87 +317,54 @@ export default function SmartFilesPage() {
               <Alert type="success" showIcon message={t('smartFiles.allGood', { count: report.rows })} />
             )}
             {report.rejected > 0 && (
-              <>
-                <Typography.Text strong>{t('smartFiles.errors')}</Typography.Text>
-                {report.errors.length < report.rejected && (
-                  <Typography.Text type="secondary">
-                    {t('smartFiles.errorsCapped', { total: report.rejected, shown: report.errors.length })}
-                  </Typography.Text>
-                )}
-                <Table<RowError>
-                  rowKey={(e) => `${e.rowNo}:${e.code}`}
-                  size="small"
-                  dataSource={report.errors}
-                  pagination={{ pageSize: 20, showSizeChanger: false }}
-                  data-testid="smart-errors"
-                  columns={[
-                    { title: t('smartFiles.row'), dataIndex: 'rowNo', width: 90 },
-                    { title: t('smartFiles.meterNo'), dataIndex: 'meterNo', width: 160 },
-                    {
-                      title: t('smartFiles.problem'),
-                      key: 'problem',
-                      // Both languages come with each row: a language switch re-words them.
-                      render: (_, e) => e.messages?.[lang] ?? e.message,
-                    },
-                  ]}
-                />
-              </>
+              <RejectedRows errors={report.errors} rejected={report.rejected} testId="smart-errors" />
             )}
           </Space>
         </Card>
       )}
 
-      <Card size="small" title={t('smartFiles.recent')}>
-        <Table<BulkFile>
-          rowKey="requestId"
-          size="small"
-          loading={recent.loading}
-          dataSource={recent.data ?? []}
-          pagination={false}
-          data-testid="smart-recent"
-          columns={[
-            {
-              title: t('smartFiles.at'),
-              dataIndex: 'lastAt',
-              width: 150,
-              render: (v: string) => formatDateTime(v),
-            },
-            { title: t('smartFiles.file'), dataIndex: 'fileName', ellipsis: true },
-            { title: t('smartFiles.by'), dataIndex: 'staffName', width: 100 },
-            { title: t('smartFiles.rows'), dataIndex: 'rows', width: 100, align: 'right' },
-            {
-              title: t('smartFiles.outcomes'),
-              key: 'outcomes',
-              width: 260,
-              render: (_, f) => <OutcomeBar counts={f} total={f.rows} />,
-            },
-            ...OUTCOMES.map(([o]) => ({
-              title: t(`smartFiles.outcome.${o}`),
-              dataIndex: o,
-              width: 90,
-              align: 'right' as const,
-            })),
-          ]}
-        />
-      </Card>
+      {kind === 'billing' && (
+        <Card size="small" title={t('smartFiles.recent')}>
+          <Table<BulkFile>
+            rowKey="requestId"
+            size="small"
+            loading={recent.loading}
+            dataSource={recent.data ?? []}
+            pagination={false}
+            data-testid="smart-recent"
+            columns={[
+              {
+                title: t('smartFiles.at'),
+                dataIndex: 'lastAt',
+                width: 150,
+                render: (v: string) => formatDateTime(v),
+              },
+              { title: t('smartFiles.file'), dataIndex: 'fileName', ellipsis: true },
+              { title: t('smartFiles.by'), dataIndex: 'staffName', width: 100 },
+              { title: t('smartFiles.rows'), dataIndex: 'rows', width: 100, align: 'right' },
+              {
+                title: t('smartFiles.outcomes'),
+                key: 'outcomes',
+                width: 260,
+                render: (_, f) => (
+                  <OutcomeBar
+                    outcomes={OUTCOMES}
+                    counts={f}
+                    total={f.rows}
+                    name={(o) => t(`smartFiles.outcome.${o}`)}
+                  />
+                ),
+              },
+              ...OUTCOMES.map(([o]) => ({
+                title: t(`smartFiles.outcome.${o}`),
+                dataIndex: o,
+                width: 90,
+                align: 'right' as const,
+              })),
+            ]}
+          />
+        </Card>
+      )}
     </Space>
-  );
-}
-
-/** The rows of a file by outcome, as one bar in the outcomes' colours. */
-function OutcomeBar({ counts, total }: { counts: Record<Outcome, number>; total: number }) {
-  const { t } = useTranslation();
-  if (total === 0) return null;
-  return (
-    <div
-      style={{ display: 'flex', height: 18, borderRadius: 4, overflow: 'hidden', width: '100%' }}
-      data-testid="smart-outcome-bar"
-    >
-      {OUTCOMES.filter(([o]) => counts[o] > 0).map(([o, colour]) => (
-        <Tooltip key={o} title={`${t(`smartFiles.outcome.${o}`)}: ${counts[o].toLocaleString()}`}>
-          <div style={{ width: `${(counts[o] / total) * 100}%`, minWidth: 3, background: colour }} />
-        </Tooltip>
-      ))}
-    </div>
   );
 }

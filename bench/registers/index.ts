@@ -1,0 +1,372 @@
+/**
+ * bench/registers — how fast smart meters' register reads (远传日冻结读数) are checked and stored:
+ * a day's files through POST /api/readings/registers.
+ *
+ *   npm run bench -- registers [--size 1000000] [--customers N] [--history-days 30] [--parallel 2]
+ *                              [--first] [--reseed] [--keep]
+ *
+ * Uses the readings benchmark's database (meterline_bench_readings: customers, books and 14 months of
+ * billing readings; seeded the same way when missing). Its register reads are emptied, then
+ * --history-days days of register reads are written for every meter in service (SQL, not timed), so
+ * that the day's file is checked against reads stored the days before, as every day after a
+ * utility's first. Then, with the real server in a child process:
+ *
+ *   day    one CSV per office, --size reads in all (one per meter, read at midnight today): about
+ *          1% far above the meter's use, 0.3% below its last read, 0.5% with a meter alarm, 0.2%
+ *          unknown meters; --parallel files at a time, as the analyst;
+ *   again  the first office's file sent again: every read recognised, nothing stored;
+ *   first  (--first) the day's files once more on empty register reads: every meter's first read,
+ *          checked against where its billing readings leave it;
+ *   copy   the baseline: a plain COPY of the same finished rows into a copy of register_read;
+ *   views  the analyst's exceptions page and a customer's register chart, timed.
+ *
+ * CPU time of the server and of its PostgreSQL backends is reported per read. Last line: one JSON
+ * object.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { todayInChina } from '@meterline/domain';
+import { HISTORY_MONTHS } from '@meterline/server/seed/readings';
+import copyStreams from 'pg-copy-streams';
+import { benchOptions, count } from '../lib/args.ts';
+import { type BenchDatabase, openBenchServer, prepareDatabase } from '../lib/database.ts';
+import { cpuBusyPercent, machine } from '../lib/machine.ts';
+import {
+  cpuMeter,
+  login,
+  rng,
+  type ServerProcess,
+  seedIfNeeded,
+  startServerProcess,
+} from '../lib/readingBench.ts';
+import { peakRssMb } from '../lib/stats.ts';
+
+const DATABASE = 'meterline_bench_readings';
+const TARGET_READS_PER_S = 100_000;
+const DAY_MS = 86_400_000;
+const log = (msg: string) => console.log(`[bench:registers] ${msg}`);
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+interface BenchMeter {
+  account_id: number;
+  meter_id: number;
+  meter_no: string;
+  office_id: number;
+  office_code: string;
+  /** Where its register stands after the history written, and its daily use (thousandths). */
+  register_milli: number;
+  daily_milli: number;
+  dial_digits: number;
+}
+
+/** Midnight in China `n` days before today, as an instant. */
+function midnight(n: number): Date {
+  return new Date(Date.parse(`${todayInChina()}T00:00:00+08:00`) - n * DAY_MS);
+}
+
+async function clearRegisters(database: BenchDatabase) {
+  await database.pool.query('truncate register_read, register_conflict, register_file');
+}
+
+/**
+ * Every meter in service with where its billing readings leave its register and its daily use, kept
+ * in a table for the run (the lateral over a million meters takes a while).
+ */
+async function benchMeters(database: BenchDatabase): Promise<void> {
+  await database.pool.query('drop table if exists bench_register_meter');
+  await database.pool.query(
+    `create table bench_register_meter as
+     select m.account_id, m.meter_id, m.meter_no, c.office_id, o.code as office_code, m.dial_digits,
+            (coalesce(l.register, m.initial_index) * 1000)::int8 as start_milli,
+            greatest(50, round(coalesce(l.daily, 0.5) * 1000))::int8 as daily_milli
+     from meter m
+     join customer c on c.account_id = m.account_id
+     join office o on o.office_id = c.office_id
+     left join lateral (
+       select case when r.kind = 'actual' then r.index_value else r.previous_index + r.consumption_m3 end as register,
+              r.consumption_m3 / 60 as daily
+       from reading r where r.account_id = m.account_id and r.meter_id = m.meter_id and r.status = 'accepted'
+       order by r.read_at desc limit 1) l on true
+     where m.state = 'in_service'`,
+  );
+}
+
+/** `days` days of register reads for every meter, ending yesterday at midnight: as the days before would leave them. */
+async function writeHistory(database: BenchDatabase, days: number): Promise<number> {
+  if (days === 0) return 0;
+  const file = await database.pool.query<{ file_id: number }>(
+    `insert into register_file (office_id, file_name, request_id, finished_at)
+     values ((select min(office_id) from office), 'bench history', 'bench', now()) returning file_id`,
+  );
+  const first = midnight(days).toISOString();
+  const res = await database.pool.query(
+    `insert into register_read (account_id, meter_id, read_at, index_milli, flags, consumption_milli, days,
+                                expected_milli, daily_milli, file_id)
+     select b.account_id, b.meter_id, $1::timestamptz + (k - 1) * interval '1 day',
+            (b.start_milli + k * b.daily_milli) % (10::int8 ^ (b.dial_digits + 3))::int8, 0, b.daily_milli, 1,
+            b.daily_milli, b.daily_milli, $2
+     from bench_register_meter b cross join generate_series(1, $3::int) k`,
+    [first, file.rows[0]!.file_id, days],
+  );
+  await database.pool.query('vacuum analyze register_read');
+  return res.rowCount ?? 0;
+}
+
+async function main(): Promise<void> {
+  const opts = benchOptions({
+    size: { type: 'string' },
+    customers: { type: 'string' },
+    'history-days': { type: 'string' },
+    parallel: { type: 'string' },
+    first: { type: 'boolean' },
+    reseed: { type: 'boolean' },
+    keep: { type: 'boolean' },
+  });
+  const size = count(opts.size, 1_000_000, 'size');
+  // About 88% of the demo's customers have a water or gas meter in service.
+  const customers = count(opts.customers, Math.ceil(size / 0.86), 'customers');
+  const historyDays = count(opts['history-days'], 30, 'history-days');
+  const parallel = Math.max(1, count(opts.parallel, 2, 'parallel'));
+
+  const server = await openBenchServer(log);
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'meterline-bench-registers-'));
+  let child: ServerProcess | null = null;
+  try {
+    if (opts.reseed || !(await server.exists(DATABASE))) await server.recreate(DATABASE);
+    const database = await prepareDatabase(server.urlOf(DATABASE));
+    try {
+      await seedIfNeeded(database, log, customers, opts.reseed ?? false, HISTORY_MONTHS);
+      await clearRegisters(database);
+      let t0 = performance.now();
+      await benchMeters(database);
+      const historyReads = await writeHistory(database, historyDays);
+      log(
+        `${historyReads.toLocaleString('en')} register reads of ${historyDays} days written in ${round1((performance.now() - t0) / 1000)} s`,
+      );
+      const meters = (
+        await database.pool.query<BenchMeter>(
+          `select account_id, meter_id, meter_no, office_id, office_code, dial_digits, daily_milli,
+                  (start_milli + ${historyDays} * daily_milli) % (10::int8 ^ (dial_digits + 3))::int8 as register_milli
+           from bench_register_meter order by office_id, account_id, meter_id`,
+        )
+      ).rows;
+      if (meters.length < size)
+        throw new Error(
+          `only ${meters.length} meters in service: raise --customers (now ${customers}) for --size ${size}`,
+        );
+
+      // ------------------------------------------------------------ the day's files, one per office
+      const r = rng(11);
+      const at = midnight(0).toISOString();
+      const offices = [...new Set(meters.map((m) => m.office_code))];
+      const files: { officeId: number; code: string; file: string; rows: number }[] = [];
+      let left = size;
+      const m3 = (milli: number, dial: number) => {
+        const v = ((milli % 10 ** (dial + 3)) + 10 ** (dial + 3)) % 10 ** (dial + 3);
+        return `${Math.floor(v / 1000)}.${String(v % 1000).padStart(3, '0')}`;
+      };
+      for (const [i, code] of offices.entries()) {
+        const own = meters.filter((m) => m.office_code === code);
+        const take =
+          i === offices.length - 1 ? left : Math.min(left, Math.round((size * own.length) / meters.length));
+        left -= take;
+        const lines = ['表号,抄表时间,读数,异常代码'];
+        for (const m of own.slice(0, take)) {
+          const x = r();
+          const use = Math.round(m.daily_milli * (0.7 + r() * 0.6));
+          if (x < 0.002) lines.push(`X${m.meter_no},${at},${m3(m.register_milli + use, m.dial_digits)},`);
+          else if (x < 0.005)
+            lines.push(`${m.meter_no},${at},${m3(m.register_milli - 5000, m.dial_digits)},`);
+          else if (x < 0.01)
+            lines.push(`${m.meter_no},${at},${m3(m.register_milli + use, m.dial_digits)},leak`);
+          else if (x < 0.02)
+            lines.push(`${m.meter_no},${at},${m3(m.register_milli + use * 10 + 1000, m.dial_digits)},`);
+          else lines.push(`${m.meter_no},${at},${m3(m.register_milli + use, m.dial_digits)},`);
+        }
+        const file = path.join(tmp, `office-${code}.csv`);
+        await writeFile(file, `${lines.join('\n')}\n`);
+        files.push({ officeId: own[0]!.office_id, code, file, rows: take });
+      }
+
+      child = await startServerProcess(server.urlOf(DATABASE), 'registers');
+      const base = child.baseUrl;
+      const analyst = await login(base, 'analyst');
+      interface Report {
+        rows: number;
+        stored: number;
+        flagged: number;
+        duplicate: number;
+        conflict: number;
+        rejected: number;
+        stages: { parseSeconds: number; loadSeconds: number; checkSeconds: number; writeSeconds: number };
+      }
+      const send = async (f: (typeof files)[number]): Promise<Report> => {
+        const form = new FormData();
+        form.append('file', new Blob([await readFile(f.file)], { type: 'text/csv' }), path.basename(f.file));
+        const res = await fetch(`${base}/api/readings/registers?officeId=${f.officeId}`, {
+          method: 'POST',
+          headers: { cookie: analyst },
+          body: form,
+        });
+        if (res.status !== 200)
+          throw new Error(`registers ${f.code}: ${res.status} ${(await res.text()).slice(0, 300)}`);
+        return (await res.json()) as Report;
+      };
+      /** All files, --parallel at a time: the totals, the time, and the CPU spent. */
+      const run = async (label: string) => {
+        const totals = { rows: 0, stored: 0, flagged: 0, duplicate: 0, conflict: 0, rejected: 0 };
+        const stages = { parse: 0, load: 0, check: 0, write: 0 };
+        const busyBefore = await cpuBusyPercent();
+        const cpu = await cpuMeter(database, child!.child.pid!);
+        const started = performance.now();
+        const queue = [...files];
+        const worker = async () => {
+          for (let f = queue.shift(); f; f = queue.shift()) {
+            const t = performance.now();
+            const report = await send(f);
+            for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += report[k];
+            stages.parse += report.stages.parseSeconds;
+            stages.load += report.stages.loadSeconds;
+            stages.check += report.stages.checkSeconds;
+            stages.write += report.stages.writeSeconds;
+            const s = (performance.now() - t) / 1000;
+            log(
+              `${label} ${f.code}: ${report.rows.toLocaleString('en')} reads in ${round1(s)} s = ${Math.round(report.rows / s)}/s (flagged ${report.flagged}, rejected ${report.rejected})`,
+            );
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(parallel, files.length) }, worker));
+        const seconds = (performance.now() - started) / 1000;
+        const readsPerS = Math.round(totals.rows / seconds);
+        const figures = {
+          seconds: round1(seconds),
+          reads_per_s: readsPerS,
+          ratio_to_target: Math.round((readsPerS / TARGET_READS_PER_S) * 100) / 100,
+          ...totals,
+          server_parse_seconds: round1(stages.parse),
+          server_load_seconds: round1(stages.load),
+          server_check_seconds: round1(stages.check),
+          server_write_seconds: round1(stages.write),
+          cpu_busy_before_pct: busyBefore,
+          cpu: await cpu(totals.rows),
+        };
+        log(
+          `${label}: ${totals.rows.toLocaleString('en')} reads in ${figures.seconds} s = ${readsPerS}/s (${figures.ratio_to_target} of the target); CPU a read: server ${figures.cpu.server_cpu_us_per_reading} µs, PostgreSQL ${figures.cpu.postgres_cpu_us_per_reading} µs; others took ${figures.cpu.others_cpu_pct}%`,
+        );
+        return figures;
+      };
+
+      const day = await run('day');
+      const expectedStored = day.stored + day.flagged;
+      const storedToday = Number(
+        (await database.pool.query('select count(*) as n from register_read where read_at = $1', [at]))
+          .rows[0].n,
+      );
+      if (storedToday !== expectedStored)
+        throw new Error(`stored ${storedToday} reads, the reports say ${expectedStored}`);
+      t0 = performance.now();
+      const againReport = await send(files[0]!);
+      const againSeconds = (performance.now() - t0) / 1000;
+      const again = {
+        rows: againReport.rows,
+        seconds: round1(againSeconds),
+        reads_per_s: Math.round(againReport.rows / againSeconds),
+        duplicate: againReport.duplicate,
+        stored: againReport.stored + againReport.flagged,
+      };
+      log(`again: ${JSON.stringify(again)}`);
+
+      // The analyst's views over the day.
+      const timed = async (url: string) => {
+        const t = performance.now();
+        const res = await fetch(`${base}${url}`, { headers: { cookie: analyst } });
+        if (res.status !== 200) throw new Error(`${url}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+        await res.arrayBuffer();
+        return Math.round(performance.now() - t);
+      };
+      const views = {
+        exceptions_ms: await timed('/api/readings/registers/exceptions?pageSize=50'),
+        exceptions_office_ms: await timed(
+          `/api/readings/registers/exceptions?pageSize=50&officeId=${files[0]!.officeId}`,
+        ),
+        customer_chart_ms: await timed(`/api/customers/${meters[0]!.account_id}/registers?days=365`),
+        files_ms: await timed('/api/readings/registers/files'),
+      };
+      log(`views: ${JSON.stringify(views)}`);
+
+      // The floor: the same number of finished rows COPYed into a copy of register_read.
+      const client = await database.pool.connect();
+      let copySeconds: number;
+      try {
+        await client.query('begin');
+        await client.query(
+          'create temp table register_copy (like register_read including all) on commit drop',
+        );
+        const lines = meters
+          .slice(0, day.rows)
+          .map(
+            (m) =>
+              `${m.account_id}\t${m.meter_id}\t${at}\t${m.register_milli}\t0\t500\t1\t500\t500\t\\N\t\\N\t\\N\t1\n`,
+          );
+        const c0 = performance.now();
+        await pipeline(Readable.from(lines), client.query(copyStreams.from('copy register_copy from stdin')));
+        copySeconds = (performance.now() - c0) / 1000;
+        await client.query('rollback');
+      } finally {
+        client.release();
+      }
+      log(
+        `baseline: COPY of ${day.rows.toLocaleString('en')} finished rows: ${round1(copySeconds)} s = ${Math.round(day.rows / copySeconds)}/s`,
+      );
+
+      let first = null;
+      if (opts.first) {
+        await clearRegisters(database);
+        first = await run('first');
+      }
+      if (!opts.keep) {
+        await clearRegisters(database);
+        await database.pool.query('drop table if exists bench_register_meter');
+      }
+      console.log(
+        JSON.stringify({
+          bench: 'registers',
+          reads: day.rows,
+          customers,
+          meters: meters.length,
+          history_days: historyDays,
+          history_reads: historyReads,
+          where: server.where,
+          machine: machine(),
+          target_reads_per_s: TARGET_READS_PER_S,
+          day: {
+            ...day,
+            files: files.length,
+            parallel,
+            copy_seconds: round1(copySeconds),
+            copy_reads_per_s: Math.round(day.rows / copySeconds),
+            ratio_to_copy: Math.round((copySeconds / day.seconds) * 100) / 100,
+          },
+          again,
+          first,
+          views,
+          peak_rss_mb: peakRssMb(),
+        }),
+      );
+    } finally {
+      await database.close();
+    }
+  } finally {
+    child?.child.kill('SIGTERM');
+    await rm(tmp, { recursive: true, force: true });
+    await server.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});
