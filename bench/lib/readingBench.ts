@@ -8,6 +8,7 @@ import { createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '@meterline/server/platform/nodeFlags';
 import { seedDemoBooks } from '@meterline/server/seed/books';
 import { seedCustomers } from '@meterline/server/seed/customers';
 import { DEMO_PASSWORD } from '@meterline/server/seed/org';
@@ -121,7 +122,8 @@ export async function startServerProcess(databaseUrl: string, name: string): Pro
   const here = path.dirname(fileURLToPath(import.meta.url));
   const logFile = path.join(os.tmpdir(), `meterline-bench-${name}-server.log`);
   const child = fork(path.join(here, '..', 'search', 'server.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+    // The server's own V8 flags (as `npm start` runs it).
+    execArgv: [...SERVER_NODE_FLAGS, '--import', 'tsx'],
     env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });

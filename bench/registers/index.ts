@@ -7,13 +7,16 @@
  *
  * Uses the readings benchmark's database (meterline_bench_readings: customers, books and 14 months of
  * billing readings; seeded the same way when missing). Its register reads are emptied, then
- * --history-days days of register reads are written for every meter in service (SQL, not timed), so
- * that the day's file is checked against reads stored the days before, as every day after a
- * utility's first. Then, with the real server in a child process:
+ * --history-days days of register reads up to the day before yesterday are written for every meter in
+ * service (SQL, not timed). Then, with the real server in a child process:
  *
- *   day    one CSV per office, --size reads in all (one per meter, read at midnight today): about
- *          1% far above the meter's use, 0.3% below its last read, 0.5% with a meter alarm, 0.2%
- *          unknown meters; --parallel files at a time, as the analyst;
+ *   cold   yesterday's files on the server just started: each office's meters, and each meter's
+ *          newest read, looked up from the database;
+ *   day    today's files on the same server, which kept the meters and their state from yesterday's
+ *          (as on every day of a running server). A day's files: one CSV per office, --size reads in
+ *          all (one per meter, read at midnight): about 1% far above the meter's use, 0.3% below its
+ *          last read, 0.5% with a meter alarm, 0.2% unknown meters; --parallel files at a time, as
+ *          the analyst;
  *   again  the first office's file sent again: every read recognised, nothing stored;
  *   first  (--first) the day's files once more on empty register reads: every meter's first read,
  *          checked against where its billing readings leave it;
@@ -94,14 +97,17 @@ async function benchMeters(database: BenchDatabase): Promise<void> {
   );
 }
 
-/** `days` days of register reads for every meter, ending yesterday at midnight: as the days before would leave them. */
+/**
+ * `days` days of register reads for every meter, ending the day before yesterday at midnight: as the
+ * days before would leave them.
+ */
 async function writeHistory(database: BenchDatabase, days: number): Promise<number> {
   if (days === 0) return 0;
   const file = await database.pool.query<{ file_id: number }>(
     `insert into register_file (office_id, file_name, request_id, finished_at)
      values ((select min(office_id) from office), 'bench history', 'bench', now()) returning file_id`,
   );
-  const first = midnight(days).toISOString();
+  const first = midnight(days + 1).toISOString();
   const res = await database.pool.query(
     `insert into register_read (account_id, meter_id, read_at, index_milli, flags, consumption_milli, days,
                                 expected_milli, daily_milli, file_id)
@@ -113,6 +119,13 @@ async function writeHistory(database: BenchDatabase, days: number): Promise<numb
   );
   await database.pool.query('vacuum analyze register_read');
   return res.rowCount ?? 0;
+}
+
+/** Text lines in blocks of a few MB, as COPY wants them. */
+function blocks(lines: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i += 50_000) out.push(lines.slice(i, i + 50_000).join(''));
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -158,38 +171,53 @@ async function main(): Promise<void> {
           `only ${meters.length} meters in service: raise --customers (now ${customers}) for --size ${size}`,
         );
 
-      // ------------------------------------------------------------ the day's files, one per office
+      // ------------------------------------------------------------ two days' files, one per office
       const r = rng(11);
-      const at = midnight(0).toISOString();
       const offices = [...new Set(meters.map((m) => m.office_code))];
-      const files: { officeId: number; code: string; file: string; rows: number }[] = [];
-      let left = size;
       const m3 = (milli: number, dial: number) => {
         const v = ((milli % 10 ** (dial + 3)) + 10 ** (dial + 3)) % 10 ** (dial + 3);
         return `${Math.floor(v / 1000)}.${String(v % 1000).padStart(3, '0')}`;
       };
-      for (const [i, code] of offices.entries()) {
-        const own = meters.filter((m) => m.office_code === code);
-        const take =
-          i === offices.length - 1 ? left : Math.min(left, Math.round((size * own.length) / meters.length));
-        left -= take;
-        const lines = ['表号,抄表时间,读数,异常代码'];
-        for (const m of own.slice(0, take)) {
-          const x = r();
-          const use = Math.round(m.daily_milli * (0.7 + r() * 0.6));
-          if (x < 0.002) lines.push(`X${m.meter_no},${at},${m3(m.register_milli + use, m.dial_digits)},`);
-          else if (x < 0.005)
-            lines.push(`${m.meter_no},${at},${m3(m.register_milli - 5000, m.dial_digits)},`);
-          else if (x < 0.01)
-            lines.push(`${m.meter_no},${at},${m3(m.register_milli + use, m.dial_digits)},leak`);
-          else if (x < 0.02)
-            lines.push(`${m.meter_no},${at},${m3(m.register_milli + use * 10 + 1000, m.dial_digits)},`);
-          else lines.push(`${m.meter_no},${at},${m3(m.register_milli + use, m.dial_digits)},`);
+      type DayFile = { officeId: number; code: string; file: string; rows: number };
+      /** The files of the day `n` days ago; `register` moves each meter on by what it read. */
+      const dayFiles = async (n: number, register: Float64Array): Promise<DayFile[]> => {
+        const at = midnight(n).toISOString();
+        const files: DayFile[] = [];
+        let left = size;
+        for (const [i, code] of offices.entries()) {
+          const own = meters.flatMap((m, at) => (m.office_code === code ? [at] : []));
+          const take =
+            i === offices.length - 1 ? left : Math.min(left, Math.round((size * own.length) / meters.length));
+          left -= take;
+          const lines = ['表号,抄表时间,读数,异常代码'];
+          for (const at0 of own.slice(0, take)) {
+            const m = meters[at0]!;
+            const x = r();
+            const use = Math.round(m.daily_milli * (0.7 + r() * 0.6));
+            const next = register[at0]! + use;
+            if (x < 0.002) lines.push(`X${m.meter_no},${at},${m3(next, m.dial_digits)},`);
+            else if (x < 0.005)
+              lines.push(`${m.meter_no},${at},${m3(register[at0]! - 5000, m.dial_digits)},`);
+            else if (x < 0.01) {
+              lines.push(`${m.meter_no},${at},${m3(next, m.dial_digits)},leak`);
+              register[at0] = next;
+            } else if (x < 0.02)
+              lines.push(`${m.meter_no},${at},${m3(register[at0]! + use * 10 + 1000, m.dial_digits)},`);
+            else {
+              lines.push(`${m.meter_no},${at},${m3(next, m.dial_digits)},`);
+              register[at0] = next;
+            }
+          }
+          const file = path.join(tmp, `day-${n}-office-${code}.csv`);
+          await writeFile(file, `${lines.join('\n')}\n`);
+          files.push({ officeId: meters[own[0]!]!.office_id, code, file, rows: take });
         }
-        const file = path.join(tmp, `office-${code}.csv`);
-        await writeFile(file, `${lines.join('\n')}\n`);
-        files.push({ officeId: own[0]!.office_id, code, file, rows: take });
-      }
+        return files;
+      };
+      const registers = Float64Array.from(meters, (m) => m.register_milli);
+      const yesterdayFiles = await dayFiles(1, registers);
+      const files = await dayFiles(0, registers);
+      const at = midnight(0).toISOString();
 
       child = await startServerProcess(server.urlOf(DATABASE), 'registers');
       const base = child.baseUrl;
@@ -203,7 +231,7 @@ async function main(): Promise<void> {
         rejected: number;
         stages: { parseSeconds: number; loadSeconds: number; checkSeconds: number; writeSeconds: number };
       }
-      const send = async (f: (typeof files)[number]): Promise<Report> => {
+      const send = async (f: DayFile): Promise<Report> => {
         const form = new FormData();
         form.append('file', new Blob([await readFile(f.file)], { type: 'text/csv' }), path.basename(f.file));
         const res = await fetch(`${base}/api/readings/registers?officeId=${f.officeId}`, {
@@ -216,7 +244,7 @@ async function main(): Promise<void> {
         return (await res.json()) as Report;
       };
       /** All files, --parallel at a time: the totals, the time, and the CPU spent. */
-      const run = async (label: string) => {
+      const run = async (label: string, files: DayFile[]) => {
         const totals = { rows: 0, stored: 0, flagged: 0, duplicate: 0, conflict: 0, rejected: 0 };
         const stages = { parse: 0, load: 0, check: 0, write: 0 };
         const busyBefore = await cpuBusyPercent();
@@ -259,7 +287,10 @@ async function main(): Promise<void> {
         return figures;
       };
 
-      const day = await run('day');
+      // Yesterday's files on a server just started (each office's meters and their state read from
+      // the database), then today's on the same server (kept from yesterday's, as every day after).
+      const cold = await run('cold', yesterdayFiles);
+      const day = await run('day', files);
       const expectedStored = day.stored + day.flagged;
       const storedToday = Number(
         (await database.pool.query('select count(*) as n from register_read where read_at = $1', [at]))
@@ -312,7 +343,10 @@ async function main(): Promise<void> {
               `${m.account_id}\t${m.meter_id}\t${at}\t${m.register_milli}\t0\t500\t1\t500\t500\t\\N\t\\N\t\\N\t1\n`,
           );
         const c0 = performance.now();
-        await pipeline(Readable.from(lines), client.query(copyStreams.from('copy register_copy from stdin')));
+        await pipeline(
+          Readable.from(blocks(lines)),
+          client.query(copyStreams.from('copy register_copy from stdin')),
+        );
         copySeconds = (performance.now() - c0) / 1000;
         await client.query('rollback');
       } finally {
@@ -325,7 +359,7 @@ async function main(): Promise<void> {
       let first = null;
       if (opts.first) {
         await clearRegisters(database);
-        first = await run('first');
+        first = await run('first', files);
       }
       if (!opts.keep) {
         await clearRegisters(database);
@@ -342,6 +376,7 @@ async function main(): Promise<void> {
           where: server.where,
           machine: machine(),
           target_reads_per_s: TARGET_READS_PER_S,
+          cold,
           day: {
             ...day,
             files: files.length,

@@ -141,19 +141,20 @@ class RowParser {
   private lastReadAt: Date | null = null;
   constructor(private readonly columns: Map<string, number>) {}
 
+  private cell(cells: string[], name: string): string {
+    const i = this.columns.get(name);
+    return i === undefined ? '' : (cells[i] ?? '').trim();
+  }
+
   parse(rowNo: number, cells: string[]): ParsedRow {
     const { columns } = this;
-    const cell = (name: string) => {
-      const i = columns.get(name);
-      return i === undefined ? '' : (cells[i] ?? '').trim();
-    };
-    const meterNo = cell('meterNo');
+    const meterNo = this.cell(cells, 'meterNo');
     const row: ParsedRow = { rowNo, meterNo, readAt: null, index: null, anomalyCodes: NO_CODES, error: null };
     if (cells.length < 3 || cells.length > columns.size + 1) {
       row.error = { code: 'COLUMN_COUNT', data: {} };
       return row;
     }
-    const readAtText = cell('readAt');
+    const readAtText = this.cell(cells, 'readAt');
     if (readAtText !== this.lastText || this.lastReadAt === null) {
       this.lastText = readAtText;
       this.lastReadAt = parseReadAt(readAtText);
@@ -163,13 +164,13 @@ class RowParser {
       row.error = { code: 'READ_AT_FORMAT', data: {} };
       return row;
     }
-    const index = cell('index');
+    const index = this.cell(cells, 'index');
     if (index !== '' && !INDEX_PATTERN.test(index)) {
       row.error = { code: 'INDEX_FORMAT', data: {} };
       return row;
     }
     row.index = index === '' ? null : index;
-    const codes = cell('anomalyCodes');
+    const codes = this.cell(cells, 'anomalyCodes');
     if (codes !== '') row.anomalyCodes = [...new Set(codes.split(/[|;\s]+/).filter(Boolean))];
     return row;
   }

@@ -256,6 +256,47 @@ describe('register reads', () => {
     expect(t.built.unaudited).toEqual([]);
   });
 
+  it('keeps an office’s meters between files only while nothing else changed them', async () => {
+    await clear();
+    const { first, second } = files();
+    const [a, , , , e] = meters as [MeterRow, MeterRow, MeterRow, MeterRow, MeterRow];
+    await viaPool(first, 50);
+    // A file of the office stored another way (another server, the API without the pool): the next
+    // file sees its reads — kept state would take them for new ones (and fail on the key).
+    const third = csv([`${a.meter_no},${midnight(0)},${m3(a.register + 2200)},`]);
+    expect((await send(third)).json()).toMatchObject({ stored: 1 });
+    expect(await viaPool(third, 50)).toMatchObject({ stored: 0, duplicate: 1 });
+    expect(await viaPool(second, 50)).toMatchObject({ stored: 5, conflict: 2 });
+    const aReads = (await stored()).reads.filter(
+      (r) => r.meter_id === a.meter_id && r.account_id === a.account_id,
+    );
+    // The day after the first (midnight(1)) is late against today's: checked against the one before it.
+    expect(aReads.map((r) => [r.index_milli, registerFlagNames(r.flags)])).toEqual([
+      [a.register + 1000, ['LATE']],
+      [a.register + 1500, []],
+      [a.register + 1900, ['LATE']],
+      [a.register + 2200, []],
+    ]);
+    // A meter taken out of service since the last file: refused, not taken from memory.
+    await t.pool.query(
+      `update meter set state = 'removed', removed_on = current_date where account_id = $1 and meter_id = $2`,
+      [e.account_id, e.meter_id],
+    );
+    try {
+      const after = await viaPool(csv([`${e.meter_no},${midnight(0)},${m3(e.register + 900)},`]), 50);
+      expect(after.errors.map((x) => x.code)).toEqual(['METER_REMOVED']);
+    } finally {
+      await t.pool.query(
+        `update meter set state = 'in_service', removed_on = null where account_id = $1 and meter_id = $2`,
+        [e.account_id, e.meter_id],
+      );
+    }
+    // Back in service: known again.
+    expect(await viaPool(csv([`${e.meter_no},${midnight(0)},${m3(e.register + 900)},`]), 50)).toMatchObject({
+      stored: 1,
+    });
+  });
+
   it('lists the files, the exceptions and a customer’s reads, to the offices’ staff only', async () => {
     await clear();
     const { first, second } = files();

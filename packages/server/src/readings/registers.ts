@@ -329,6 +329,22 @@ async function loadEarlier(conn: BulkConnection, rows: Valid[], ctx: ChunkContex
   return out;
 }
 
+/** Another index for a stored read (or one earlier in the chunk): counted, and kept for the analyst. */
+function addConflict(
+  out: DecidedChunk,
+  account: number,
+  meterId: number,
+  iso: string,
+  v: Valid,
+  storedMilli: number,
+  fileId: string,
+) {
+  out.counts.conflict++;
+  out.conflicts.add(
+    `${account}\t${meterId}\t${iso}\t${v.indexMilli}\t${storedMilli}\t${codesValue(v.row.anomalyCodes)}\t${fileId}\n`,
+  );
+}
+
 /** Checks a chunk's rows: rejects, duplicates and conflicts, and the flags and state of every read stored. */
 async function decideChunk(
   conn: BulkConnection,
@@ -410,16 +426,10 @@ async function decideChunk(
       iso = new Date(v.atMs).toISOString();
       day = chinaDayOf(new Date(v.atMs));
     }
-    const conflictWith = (storedMilli: number) => {
-      out.counts.conflict++;
-      out.conflicts.add(
-        `${account}\t${meterId}\t${iso}\t${v.indexMilli}\t${storedMilli}\t${codesValue(codes)}\t${fileId}\n`,
-      );
-    };
     // The same meter and time twice in the chunk: the first stands.
     if (previous !== null && previous.meter === meter && previous.atMs === v.atMs) {
       if (previous.indexMilli === v.indexMilli) out.counts.duplicate++;
-      else conflictWith(previous.indexMilli);
+      else addConflict(out, account, meterId, iso, v, previous.indexMilli, fileId);
       continue;
     }
     previous = v;
@@ -437,7 +447,7 @@ async function decideChunk(
       const found = earlier[e]!;
       if (!Number.isNaN(found.exactMilli)) {
         if (found.exactMilli === v.indexMilli) out.counts.duplicate++;
-        else conflictWith(found.exactMilli);
+        else addConflict(out, account, meterId, iso, v, found.exactMilli, fileId);
         continue;
       }
       // A late read: checked against the read before it; the meter's state stays with its newest.
@@ -613,6 +623,76 @@ async function writeChunk(
   );
 }
 
+/** An office's meters and their register state, as a file left them. */
+interface OfficeMeters {
+  /** meter_directory_version when the directory was loaded. */
+  directoryVersion: number;
+  /** The newest file of the office with a chunk stored, when the state was last right (0: none). */
+  lastFileId: number;
+  directory: MeterDirectory;
+  states: MeterStates;
+}
+
+/**
+ * Per database (the app's Kysely instance), per office: the meters and their state kept between files,
+ * so that a day's file neither scans the office's meters again (~2 s at 230,000 meters) nor looks up
+ * each meter's newest read (~8 µs a meter). Only a file holding the office's lock across the file
+ * (with the pool) keeps them.
+ */
+const officeCaches = new WeakMap<Kysely<DB>, Map<number, OfficeMeters>>();
+
+function cachesOf(db: Kysely<DB>): Map<number, OfficeMeters> {
+  let caches = officeCaches.get(db);
+  if (!caches) {
+    caches = new Map();
+    officeCaches.set(db, caches);
+  }
+  return caches;
+}
+
+/**
+ * The office's meters for a file, with the lock held: those kept from the last file while no meter has
+ * changed since (meter_directory_version) and no other file of the office has been stored since (by
+ * another server, or a file without the pool); else loaded afresh (the state of each meter is then
+ * looked up as the file first meets it).
+ */
+async function officeMeters(
+  db: Kysely<DB>,
+  client: pg.PoolClient | undefined,
+  officeId: number,
+): Promise<OfficeMeters> {
+  return inTransaction(db, client, async (conn) => {
+    await bulkSession(conn);
+    const [now] = await conn.query<{ directory_version: number; last_file_id: number }>(
+      `select (select version from meter_directory_version)::int8 as directory_version,
+              (select coalesce(max(file_id), 0) from register_file where office_id = $1 and chunks > 0)::int8
+                as last_file_id`,
+      [officeId],
+    );
+    const directoryVersion = Number(now!.directory_version);
+    const lastFileId = Number(now!.last_file_id);
+    const caches = cachesOf(db);
+    const kept = client ? caches.get(officeId) : undefined;
+    if (kept && kept.directoryVersion === directoryVersion) {
+      if (kept.lastFileId !== lastFileId) {
+        kept.states = new MeterStates(kept.directory.size);
+        kept.lastFileId = lastFileId;
+      }
+      return kept;
+    }
+    const directory = await loadMeterDirectory(conn, officeId);
+    const fresh: OfficeMeters = {
+      directoryVersion,
+      lastFileId,
+      directory,
+      states: new MeterStates(directory.size),
+    };
+    if (client) caches.set(officeId, fresh);
+    else caches.delete(officeId);
+    return fresh;
+  });
+}
+
 /**
  * Stores a file of register reads for an office. One file of an office at a time. With the pool, the
  * next chunk is read from the file while one is written; each chunk is checked only once the one
@@ -661,15 +741,12 @@ export async function processRegisterFile(
       stages: { parseSeconds: 0, loadSeconds: 0, checkSeconds: 0, writeSeconds: 0 },
     };
     const t0 = performance.now();
-    const directory = await inTransaction(db, client, async (conn) => {
-      await bulkSession(conn);
-      return loadMeterDirectory(conn, opts.officeId);
-    });
+    const known = await officeMeters(db, client, opts.officeId);
     const ctx: ChunkContext = {
       officeId: opts.officeId,
       fileId: file.file_id,
-      directory,
-      states: new MeterStates(directory.size),
+      directory: known.directory,
+      states: known.states,
       rules: registerRules(settings),
       anomalies,
       now: opts.now ?? new Date(),
@@ -740,6 +817,8 @@ export async function processRegisterFile(
       writing.catch(() => {});
     });
     if (writing) await writing;
+    // What this file stored is what the meters' state in memory says.
+    if (report.chunks > 0) known.lastFileId = file.file_id;
     await db
       .updateTable('register_file')
       .set({ finished_at: new Date() })
@@ -756,6 +835,8 @@ export async function processRegisterFile(
     return report;
   } catch (error) {
     failed = true;
+    // The chunks stored before the failure moved some meters on: their state is read again.
+    cachesOf(db).delete(opts.officeId);
     throw error;
   } finally {
     await lanes?.release(failed);

@@ -1,4 +1,4 @@
-import { chinaDateTime } from '@meterline/domain';
+import { chinaDateTime, REGISTER_EXCEPTION_BITS, registerFlagNames } from '@meterline/domain';
 import { Alert, Card, Empty, Segmented, Space, Statistic, Tag, Typography } from 'antd';
 import { memo, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -35,8 +35,8 @@ export interface RegisterMeter {
   reads: RegisterRead[];
 }
 
-/** The flags that make a read an exception (as the server lists them); ZERO and LATE only inform. */
-export const EXCEPTION_FLAGS: readonly string[] = ['BELOW_PREVIOUS', 'ROLLOVER', 'HIGH', 'ANOMALY'];
+/** The flags that make a read an exception (the domain's rule); ZERO and LATE only inform. */
+export const EXCEPTION_FLAGS: readonly string[] = registerFlagNames(REGISTER_EXCEPTION_BITS);
 
 const FLAG_COLORS: Record<string, string> = {
   BELOW_PREVIOUS: 'red',
