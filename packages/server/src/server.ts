@@ -21,6 +21,7 @@ import { seedDemoPayments } from './seed/payments.ts';
 import { seedDemoPrepaid } from './seed/prepaid.ts';
 import { seedDemoReadings } from './seed/readings.ts';
 import { ensureReferenceData } from './seed/reference.ts';
+import { seedDemoRegisterReads } from './seed/registers.ts';
 import { ensureDefaultTariffs } from './seed/tariffs.ts';
 
 /** How often a server looks for bill runs left behind by a process that died. */
@@ -54,6 +55,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     await enableDemoSandboxSmsc(database.db);
     // Bills for the demo's readings up to last month: billed by the runner once it listens (below).
     await seedDemoBillRun(database.db);
+    // Daily register reads of some smart meters (远传日冻结读数), up to yesterday.
+    await seedDemoRegisterReads(database.db, database.pool, { log });
   }
   const { app, importRunner, billRunner } = await buildApp(database.db, config, { pool: database.pool });
   await app.listen({ port: config.port, host: config.host });

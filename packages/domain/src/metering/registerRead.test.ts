@@ -18,6 +18,10 @@ const read = (day: number, indexMilli: number, anomaly = false) => ({
 });
 
 describe('register reads', () => {
+  it('names the exception bits the database indexes (0026_register_reads.sql, 0028)', () => {
+    expect(REGISTER_EXCEPTION_BITS).toBe(39);
+  });
+
   it('takes its figures from the settings', () => {
     expect(rules.thresholds.highFactor).toBe(DEFAULT_SETTINGS['register.highFactor']);
     expect(rules.thresholds.minExpectedM3).toBe(DEFAULT_SETTINGS['register.minExpectedM3']);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DEFAULT_SETTINGS, REGISTER_FLAGS, registerFlagNames } from '@meterline/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../platform/context.ts';
+import { DEMO_REGISTER_DAYS, seedDemoRegisterReads } from '../seed/registers.ts';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
 import { multipart } from '../testing/multipart.ts';
 import { officeId, staffId } from './fixtures.ts';
@@ -277,6 +278,24 @@ describe('register reads', () => {
       [a.register + 1900, ['LATE']],
       [a.register + 2200, []],
     ]);
+    // The meters' version moves once per transaction that changes what a file is checked against.
+    const version = async () =>
+      Number((await t.pool.query('select version from meter_directory_version')).rows[0].version);
+    const v0 = await version();
+    await t.db.transaction().execute(async (trx) => {
+      await trx.updateTable('meter').set({ make: 'X' }).where('account_id', '=', e.account_id).execute();
+    });
+    expect(await version()).toBe(v0);
+    await t.db.transaction().execute(async (trx) => {
+      for (const m of [a, e])
+        await trx
+          .updateTable('meter')
+          .set({ dial_digits: 5 })
+          .where('account_id', '=', m.account_id)
+          .where('meter_id', '=', m.meter_id)
+          .execute();
+    });
+    expect(await version()).toBe(v0 + 1);
     // A meter taken out of service since the last file: refused, not taken from memory.
     await t.pool.query(
       `update meter set state = 'removed', removed_on = current_date where account_id = $1 and meter_id = $2`,
@@ -295,6 +314,47 @@ describe('register reads', () => {
     expect(await viaPool(csv([`${e.meter_no},${midnight(0)},${m3(e.register + 900)},`]), 50)).toMatchObject({
       stored: 1,
     });
+  });
+
+  it('seeds the demo’s smart meters through the same path: daily reads with their leaks and a read backwards', async () => {
+    await clear();
+    const { reads } = await seedDemoRegisterReads(t.db, t.pool);
+    const { rows } = await t.pool.query<{ meters: number; days: number; reads: number; files: number }>(
+      `select count(distinct (account_id, meter_id))::int as meters, count(distinct read_at)::int as days,
+              count(*)::int as reads, count(distinct file_id)::int as files
+       from register_read`,
+    );
+    expect(rows[0]).toMatchObject({ days: DEMO_REGISTER_DAYS, reads, files: DEMO_REGISTER_DAYS });
+    expect(rows[0]!.meters).toBeGreaterThan(20);
+    const flags = await t.pool.query<{ flags: number; n: number }>(
+      'select flags, count(*)::int as n from register_read group by flags',
+    );
+    const names = new Set(flags.rows.flatMap((f) => registerFlagNames(f.flags)));
+    expect(names).toContain('HIGH');
+    expect(names).toContain('BELOW_PREVIOUS');
+    // Mostly ordinary days.
+    const ordinary = flags.rows.filter((f) => f.flags === 0).reduce((n, f) => n + f.n, 0);
+    expect(ordinary / reads).toBeGreaterThan(0.9);
+    // Only the one read made to go backwards goes backwards: the reads follow the billing readings.
+    const below = await t.pool.query(`select count(*)::int as n from register_read where flags & 1 <> 0`);
+    expect(below.rows[0].n).toBe(1);
+    // Through the billing readings: each billing reading in the window lies between the register reads
+    // of the midnights around it (within the day's noise, 0.3 of a day's use, and 1 m³).
+    const { rows: gaps } = await t.pool.query<{ gap: number }>(
+      `select greatest(b.milli - n.index_milli, p.index_milli - b.milli)::float8 as gap
+       from (select r.account_id, r.meter_id, r.read_at,
+                    ((case when r.kind = 'actual' then r.index_value else r.previous_index + r.consumption_m3 end) * 1000)::int8 as milli
+             from reading r where r.status = 'accepted' and r.read_at > now() - interval '40 days'
+               and exists (select 1 from register_read x where x.account_id = r.account_id and x.meter_id = r.meter_id)) b
+       cross join lateral (select index_milli from register_read x where x.account_id = b.account_id and x.meter_id = b.meter_id
+                           and x.read_at < b.read_at and x.flags & 1 = 0 order by read_at desc limit 1) p
+       cross join lateral (select index_milli from register_read x where x.account_id = b.account_id and x.meter_id = b.meter_id
+                           and x.read_at > b.read_at and x.flags & 1 = 0 order by read_at limit 1) n`,
+    );
+    expect(gaps.length).toBeGreaterThan(0);
+    expect(Math.max(...gaps.map((g) => g.gap))).toBeLessThan(1000);
+    // Seeded once.
+    expect(await seedDemoRegisterReads(t.db, t.pool)).toEqual({ reads: 0 });
   });
 
   it('lists the files, the exceptions and a customer’s reads, to the offices’ staff only', async () => {

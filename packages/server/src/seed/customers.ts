@@ -358,6 +358,9 @@ async function restoreIndexesAndKeys(
   log: (msg: string) => void,
 ): Promise<{ indexesSeconds: number; foreignKeysSeconds: number }> {
   await client.query("set local maintenance_work_mem = '256MB'");
+  // The meters' deferred triggers (meter_directory_version, migration 0027) fire now: an index cannot
+  // be built on a table with trigger events still pending in the transaction.
+  await client.query('set constraints all immediate');
   const started = Date.now();
   for (const index of aside.indexes) {
     const t0 = Date.now();
