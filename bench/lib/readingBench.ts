@@ -18,17 +18,7 @@ import { machineCpuMs, processCpuMs } from './machine.ts';
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-/** Mulberry32, so the same files are generated every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '@meterline/server/seed/random';
 
 export async function seedIfNeeded(
   database: BenchDatabase,
@@ -147,4 +137,13 @@ export async function login(baseUrl: string, username: string): Promise<string> 
   const cookie = res.headers.getSetCookie().find((c) => c.startsWith('ml_session='));
   if (!cookie) throw new Error(`login ${username}: no session cookie`);
   return cookie.split(';')[0]!;
+}
+
+/** Milliseconds a GET takes, its whole answer read (a view as the analyst's browser asks for it). */
+export async function timedGet(base: string, cookie: string, url: string): Promise<number> {
+  const t = performance.now();
+  const res = await fetch(`${base}${url}`, { headers: { cookie } });
+  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+  await res.arrayBuffer();
+  return Math.round(performance.now() - t);
 }

@@ -46,6 +46,7 @@ import {
   type ServerProcess,
   seedIfNeeded,
   startServerProcess,
+  timedGet,
 } from '../lib/readingBench.ts';
 import { peakRssMb, summarise } from '../lib/stats.ts';
 
@@ -391,13 +392,7 @@ async function main(): Promise<void> {
           `stored ${stored} readings, the reports say ${totals.accepted + totals.review + totals.conflict}`,
         );
       // The analyst's views over a month of a million readings.
-      const timed = async (url: string) => {
-        const t = performance.now();
-        const res = await fetch(`${base}${url}`, { headers: { cookie: analyst } });
-        if (res.status !== 200) throw new Error(`${url}: ${res.status} ${(await res.text()).slice(0, 200)}`);
-        await res.arrayBuffer();
-        return Math.round(performance.now() - t);
-      };
+      const timed = (url: string) => timedGet(base, analyst, url);
       const views = {
         stats_ms: await timed(`/api/readings/stats?month=${month}`),
         stats_office_ms: await timed(`/api/readings/stats?month=${month}&officeId=${files[0]!.officeId}`),

@@ -44,6 +44,7 @@ import {
   type ServerProcess,
   seedIfNeeded,
   startServerProcess,
+  timedGet,
 } from '../lib/readingBench.ts';
 import { peakRssMb } from '../lib/stats.ts';
 
@@ -311,13 +312,7 @@ async function main(): Promise<void> {
       log(`again: ${JSON.stringify(again)}`);
 
       // The analyst's views over the day.
-      const timed = async (url: string) => {
-        const t = performance.now();
-        const res = await fetch(`${base}${url}`, { headers: { cookie: analyst } });
-        if (res.status !== 200) throw new Error(`${url}: ${res.status} ${(await res.text()).slice(0, 200)}`);
-        await res.arrayBuffer();
-        return Math.round(performance.now() - t);
-      };
+      const timed = (url: string) => timedGet(base, analyst, url);
       const views = {
         exceptions_ms: await timed('/api/readings/registers/exceptions?pageSize=50'),
         exceptions_office_ms: await timed(

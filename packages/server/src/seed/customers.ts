@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { creditCodeCheckChar, customerSearchKey, idCardCheckChar } from '@meterline/domain';
 import type pg from 'pg';
 import { copyFrom, copyValue } from '../db/copy.ts';
+import { rng } from './random.ts';
 
 /**
  * Demo customers for a believable utility: Chinese names, communities with buildings, units and
@@ -35,18 +36,6 @@ export const SEED_CHUNK = 5_000;
 const BULK_ABOVE = 50_000;
 
 // ------------------------------------------------------------------ deterministic randomness
-
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;

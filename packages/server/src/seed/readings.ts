@@ -14,6 +14,7 @@ import { loadWorkingCalendar } from '../calendar/load.ts';
 import { copyFrom, copyValue } from '../db/copy.ts';
 import type { DB } from '../db/schema.ts';
 import { addMonths, chinaTime, daysBetween, fromMilli, STATES_TO_READ, toMilli } from '../readings/model.ts';
+import { rng } from './random.ts';
 
 /**
  * A believable reading history for the seeded meters (DOMAIN.md §3): for the last HISTORY_MONTHS
@@ -34,18 +35,6 @@ import { addMonths, chinaTime, daysBetween, fromMilli, STATES_TO_READ, toMilli }
 export const HISTORY_MONTHS = 14;
 /** Meters generated and written per transaction. */
 export const READING_SEED_CHUNK = 10_000;
-
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Daily use in m³ by usage type: [low, high] for a customer's own level. */
 const DAILY_M3: Record<string, [number, number]> = {

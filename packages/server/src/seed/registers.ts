@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { DB } from '../db/schema.ts';
 import type { RequestContext } from '../platform/context.ts';
 import { processRegisterFile } from '../readings/registers.ts';
+import { rng } from './random.ts';
 
 /** Days of register reads the demo starts with (up to yesterday). */
 export const DEMO_REGISTER_DAYS = 45;
@@ -14,18 +15,6 @@ export const DEMO_REGISTER_DAYS = 45;
 export const DEMO_REGISTER_METERS = 200;
 
 const DAY_MS = 86_400_000;
-
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The demo's smart meters: the first DEMO_REGISTER_METERS meters in service of office 0101 send a

@@ -1,18 +1,6 @@
 import { DownloadOutlined } from '@ant-design/icons';
 import { todayInChina } from '@meterline/domain';
-import {
-  Alert,
-  Button,
-  Card,
-  Col,
-  Progress,
-  Row,
-  Segmented,
-  Space,
-  Statistic,
-  Table,
-  Typography,
-} from 'antd';
+import { Alert, Button, Card, Col, Progress, Row, Segmented, Space, Table, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
@@ -21,16 +9,13 @@ import { FileDrop } from '../components/FileDrop';
 import { formatDateTime } from '../components/format';
 import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
-import { currentLang } from '../i18n';
 import { OfficeSelect, useOfficeParam, useParam } from './common';
+import { FileReportCard, OutcomeBar, type RowError } from './FileOutcomes';
 import { RegisterExceptions } from './RegisterExceptions';
 import {
-  OutcomeBar,
   RegisterRecentFiles,
   type RegisterReport,
   RegisterReportCard,
-  RejectedRows,
-  type RowError,
   registerSampleFile,
 } from './RegisterFiles';
 
@@ -104,7 +89,6 @@ function sampleFile(): string {
 export default function SmartFilesPage() {
   const { t } = useTranslation();
   const handle = useErrorHandler();
-  const lang = currentLang();
   const [officeId, setOfficeId] = useOfficeParam();
   const [kindParam, setKind] = useParam('kind', 'billing');
   const kind: FileKind = kindParam === 'registers' ? 'registers' : 'billing';
@@ -263,45 +247,14 @@ export default function SmartFilesPage() {
       )}
 
       {kind === 'billing' && report && (
-        <Card
-          size="small"
-          data-testid="smart-report"
-          title={
-            <Space wrap>
-              {t('smartFiles.result')}
-              <Typography.Text type="secondary">{report.fileName}</Typography.Text>
-              <Typography.Text type="secondary">
-                {t('smartFiles.seconds', {
-                  seconds: report.seconds.toFixed(1),
-                  rate: Math.round(report.rows / Math.max(report.seconds, 0.001)).toLocaleString(lang),
-                })}
-              </Typography.Text>
-            </Space>
-          }
-        >
-          <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-            <OutcomeBar
-              outcomes={OUTCOMES}
-              counts={report}
-              total={report.rows}
-              name={(o) => t(`smartFiles.outcome.${o}`)}
-            />
-            <Row gutter={16}>
-              <Col xs={12} md={4}>
-                <Statistic title={t('smartFiles.rows')} value={report.rows} />
-              </Col>
-              {OUTCOMES.map(([o, colour]) => (
-                <Col xs={12} md={4} key={o}>
-                  <Statistic
-                    title={t(`smartFiles.outcome.${o}`)}
-                    value={report[o]}
-                    valueStyle={{ color: report[o] ? colour : undefined }}
-                    data-testid={`smart-count-${o}`}
-                  />
-                </Col>
-              ))}
-            </Row>
-            {toReview > 0 && (
+        <FileReportCard
+          report={report}
+          outcomes={OUTCOMES}
+          outcomeName={(o) => t(`smartFiles.outcome.${o}`)}
+          texts="smartFiles"
+          testId="smart"
+          notice={
+            toReview > 0 && (
               <Alert
                 type="warning"
                 showIcon
@@ -312,15 +265,9 @@ export default function SmartFilesPage() {
                   </Link>
                 }
               />
-            )}
-            {report.rejected === 0 && (
-              <Alert type="success" showIcon message={t('smartFiles.allGood', { count: report.rows })} />
-            )}
-            {report.rejected > 0 && (
-              <RejectedRows errors={report.errors} rejected={report.rejected} testId="smart-errors" />
-            )}
-          </Space>
-        </Card>
+            )
+          }
+        />
       )}
 
       {kind === 'billing' && (
