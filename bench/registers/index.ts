@@ -109,6 +109,7 @@ async function writeHistory(database: BenchDatabase, days: number): Promise<numb
      values ((select min(office_id) from office), 'bench history', 'bench', now()) returning file_id`,
   );
   const first = midnight(days + 1).toISOString();
+  await database.pool.query('select ensure_register_weeks($1, now())', [first]);
   const res = await database.pool.query(
     `insert into register_read (account_id, meter_id, read_at, index_milli, flags, consumption_milli, days,
                                 expected_milli, daily_milli, file_id)

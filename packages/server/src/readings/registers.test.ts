@@ -357,6 +357,35 @@ describe('register reads', () => {
     expect(await seedDemoRegisterReads(t.db, t.pool)).toEqual({ reads: 0 });
   });
 
+  it('stores each week’s reads in a partition of its own, made as reads of a new week arrive', async () => {
+    await clear();
+    const [a] = meters as [MeterRow];
+    const weeks = async () =>
+      (
+        await t.pool.query<{ name: string }>(
+          `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+           where i.inhparent = 'register_read'::regclass order by 1`,
+        )
+      ).rows.map((r) => r.name);
+    const before = await weeks();
+    // A read of 300 days ago (a platform sending an old day): its week is made, the read stored.
+    const old = new Date(Date.parse(midnight(300)) + 8 * 3600_000).toISOString();
+    const res = await send(csv([`${a.meter_no},${old},${m3(Math.max(a.register - 100_000, 0))},`]));
+    expect(res.json()).toMatchObject({ rows: 1, rejected: 0 });
+    const after = await weeks();
+    expect(after.length).toBe(before.length + 1);
+    const [week] = after.filter((w) => !before.includes(w));
+    const stored = await t.pool.query(`select tableoid::regclass::text as part from register_read`);
+    expect(stored.rows).toEqual([{ part: week }]);
+    // The week's Monday, China time.
+    const monday = await t.pool.query<{ day: string }>(
+      `select to_char(register_week_start($1::timestamptz) at time zone 'Asia/Shanghai', 'YYYYMMDD Dy') as day`,
+      [old],
+    );
+    expect(`register_read_${monday.rows[0]!.day.slice(0, 8)}`).toBe(week);
+    expect(monday.rows[0]!.day.endsWith('Mon')).toBe(true);
+  });
+
   it('lists the files, the exceptions and a customer’s reads, to the offices’ staff only', async () => {
     await clear();
     const { first, second } = files();

@@ -292,7 +292,11 @@ async function loadEarlier(conn: BulkConnection, rows: Valid[], ctx: ChunkContex
       rows.map((_, i) => i),
       'int8',
     )}) as k(a, m, t, i)
-     left join register_read e on e.account_id = k.a and e.meter_id = k.m and e.read_at = k.t
+     left join lateral (
+       -- A probe a key: the limit keeps the planner from making a plain join of it, which it hashes
+       -- over every week of reads for a chunk's 50,000 keys.
+       select index_milli from register_read e
+       where e.account_id = k.a and e.meter_id = k.m and e.read_at = k.t limit 1) e on true
      left join lateral (
        select read_at, index_milli, daily_milli, ref_at, ref_milli from register_read p
        where p.account_id = k.a and p.meter_id = k.m and p.read_at < k.t order by p.read_at desc limit 1) p on true`,
@@ -694,6 +698,26 @@ async function officeMeters(
 }
 
 /**
+ * The weeks' partitions of register_read the rows' read times fall in (ensure_register_weeks,
+ * migration 0029), created in a transaction of their own before the chunk is checked and written
+ * (creating one locks register_read).
+ */
+async function ensureWeeks(db: Kysely<DB>, client: pg.PoolClient | undefined, rows: ParsedRow[]) {
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (const r of rows) {
+    if (r.error || !r.readAt) continue;
+    const ms = r.readAt.getTime();
+    if (ms < from) from = ms;
+    if (ms > to) to = ms;
+  }
+  if (from > to) return;
+  const args = [new Date(from).toISOString(), new Date(to).toISOString()];
+  if (client) await client.query('select ensure_register_weeks($1, $2)', args);
+  else await sql`select ensure_register_weeks(${args[0]}::timestamptz, ${args[1]}::timestamptz)`.execute(db);
+}
+
+/**
  * Stores a file of register reads for an office. One file of an office at a time. With the pool, the
  * next chunk is read from the file while one is written; each chunk is checked only once the one
  * before has committed (so that it sees what that one stored).
@@ -784,6 +808,7 @@ export async function processRegisterFile(
     const parsed = await readRowFile(opts.filePath, opts.chunkRows ?? REGISTER_CHUNK_ROWS, async (rows) => {
       report.rows += rows.length;
       const chunkNo = ++report.chunks;
+      await ensureWeeks(db, client, rows);
       if (!client) {
         const chunk = await inTransaction(db, undefined, async (conn) => {
           await conn.query(`select pg_advisory_xact_lock(hashtext('readings-registers'), $1::int)`, [
