@@ -33,6 +33,7 @@ import { type RowError, rowMessages } from './messages.ts';
 import { type AnomalyInfo, chinaDayOf, historyMilli, registerReferenceFromHistory } from './model.ts';
 import {
   type BulkConnection,
+  type BulkValue,
   bulkSession,
   copyTextArray,
   loadAnomalyCodes,
@@ -89,14 +90,12 @@ const DAY_MS = 86_400_000;
 class MeterStates {
   readonly loaded: Uint8Array;
   readonly lastAtMs: Float64Array;
-  readonly lastMilli: Float64Array;
   readonly refAtMs: Float64Array;
   readonly refMilli: Float64Array;
   readonly dailyMilli: Float64Array;
   constructor(size: number) {
     this.loaded = new Uint8Array(size);
     this.lastAtMs = new Float64Array(size).fill(Number.NaN);
-    this.lastMilli = new Float64Array(size).fill(Number.NaN);
     this.refAtMs = new Float64Array(size).fill(Number.NaN);
     this.refMilli = new Float64Array(size).fill(Number.NaN);
     this.dailyMilli = new Float64Array(size).fill(Number.NaN);
@@ -161,6 +160,21 @@ interface ChunkContext {
 }
 
 /**
+ * The meter's state after a stored read, from its columns read_at, index_milli, daily_milli, ref_at,
+ * ref_milli (from `at` on in `v`): its reference is the read itself unless the row names another.
+ */
+function storedState(v: BulkValue[], at: number) {
+  const atMs = (v[at] as number) / 1000;
+  const own = v[at + 3] === null;
+  return {
+    atMs,
+    dailyMilli: v[at + 2] === null ? Number.NaN : (v[at + 2] as number),
+    refAtMs: own ? atMs : (v[at + 3] as number) / 1000,
+    refMilli: own ? (v[at + 1] as number) : (v[at + 4] as number),
+  };
+}
+
+/**
  * The state of the chunk's meters not yet seen in the file: each one's newest stored read; for a meter
  * with none, where its billing readings leave it (registerReferenceFromHistory).
  */
@@ -184,14 +198,12 @@ async function loadStates(conn: BulkConnection, meters: number[], ctx: ChunkCont
        where r.account_id = k.a and r.meter_id = k.m order by r.read_at desc limit 1) r`,
     (v) => {
       const m = v[0] as number;
-      const atMs = (v[1] as number) / 1000;
+      const read = storedState(v, 1);
       s.loaded[m] = 1;
-      s.lastAtMs[m] = atMs;
-      s.lastMilli[m] = v[2] as number;
-      s.dailyMilli[m] = v[3] === null ? Number.NaN : (v[3] as number);
-      const ref = v[4] === null;
-      s.refAtMs[m] = ref ? atMs : (v[4] as number) / 1000;
-      s.refMilli[m] = ref ? (v[2] as number) : (v[5] as number);
+      s.lastAtMs[m] = read.atMs;
+      s.dailyMilli[m] = read.dailyMilli;
+      s.refAtMs[m] = read.refAtMs;
+      s.refMilli[m] = read.refMilli;
     },
   );
   const fresh = meters.filter((m) => s.loaded[m] === 0);
@@ -225,9 +237,8 @@ async function billingReferences(
   const out: RegisterReference[] = [];
   if (meters.length === 0) return out;
   const d = ctx.directory;
-  const timeOf = (i: number) => atMs[i]!;
   let firstMs = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < meters.length; i++) firstMs = Math.min(firstMs, timeOf(i));
+  for (const ms of atMs) firstMs = Math.min(firstMs, ms);
   // The rules' look-back from the earliest time asked about (as the bulk file has it).
   const season = { fromUs: (firstMs - 400 * DAY_MS) * 1000, toUs: (firstMs - 330 * DAY_MS) * 1000 };
   await loadBulkReadings(
@@ -236,7 +247,7 @@ async function billingReferences(
     '9999-12',
     (i, stored) => {
       const m = meters[i]!;
-      const day = chinaDayOf(new Date(timeOf(i)));
+      const day = chinaDayOf(new Date(atMs[i]!));
       const history = historyMilli(
         stored,
         { dialDigits: d.dialDigits[m]!, initialMilli: d.initialMilli[m]! },
@@ -254,7 +265,6 @@ async function billingReferences(
 interface Earlier {
   exactMilli: number;
   beforeAtMs: number;
-  beforeMilli: number;
   beforeDaily: number;
   beforeRefAtMs: number;
   beforeRefMilli: number;
@@ -264,7 +274,6 @@ async function loadEarlier(conn: BulkConnection, rows: Valid[], ctx: ChunkContex
   const out: Earlier[] = rows.map(() => ({
     exactMilli: Number.NaN,
     beforeAtMs: Number.NaN,
-    beforeMilli: Number.NaN,
     beforeDaily: Number.NaN,
     beforeRefAtMs: Number.NaN,
     beforeRefMilli: Number.NaN,
@@ -304,12 +313,11 @@ async function loadEarlier(conn: BulkConnection, rows: Valid[], ctx: ChunkContex
       const o = out[v[0] as number]!;
       if (v[1] !== null) o.exactMilli = v[1] as number;
       if (v[2] !== null) {
-        o.beforeAtMs = (v[2] as number) / 1000;
-        o.beforeMilli = v[3] as number;
-        o.beforeDaily = v[4] === null ? Number.NaN : (v[4] as number);
-        const ref = v[5] === null;
-        o.beforeRefAtMs = ref ? o.beforeAtMs : (v[5] as number) / 1000;
-        o.beforeRefMilli = ref ? o.beforeMilli : (v[6] as number);
+        const read = storedState(v, 2);
+        o.beforeAtMs = read.atMs;
+        o.beforeDaily = read.dailyMilli;
+        o.beforeRefAtMs = read.refAtMs;
+        o.beforeRefMilli = read.refMilli;
       }
     },
   );
@@ -490,7 +498,6 @@ async function decideChunk(
       expected = check.expectedMilli;
       daily = check.dailyMilli;
       s.lastAtMs[meter] = v.atMs;
-      s.lastMilli[meter] = v.indexMilli;
       s.dailyMilli[meter] = daily;
       if (check.isReference) {
         s.refAtMs[meter] = v.atMs;
