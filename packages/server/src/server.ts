@@ -10,6 +10,7 @@ import { openDatabase } from './db/database.ts';
 import { startSandboxSmsc } from './outbox/sandboxSmsc.ts';
 import { OutboxSender } from './outbox/sender.ts';
 import { resumeBankImports } from './payments/bankFiles.ts';
+import { RegisterBillingScheduler } from './readings/registerBilling.ts';
 import { seedDemoMandates } from './seed/bankDebit.ts';
 import { seedDemoBillRun } from './seed/billing.ts';
 import { seedDemoBooks } from './seed/books.ts';
@@ -21,7 +22,7 @@ import { seedDemoPayments } from './seed/payments.ts';
 import { seedDemoPrepaid } from './seed/prepaid.ts';
 import { seedDemoReadings } from './seed/readings.ts';
 import { ensureReferenceData } from './seed/reference.ts';
-import { seedDemoRegisterReads } from './seed/registers.ts';
+import { demoSmartMeters, seedDemoRegisterReads } from './seed/registers.ts';
 import { ensureDefaultTariffs } from './seed/tariffs.ts';
 
 /** How often a server looks for bill runs left behind by a process that died. */
@@ -43,11 +44,15 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
   await ensureReferenceData(database.db);
   await ensureCalendar(database.db);
   const firstStart = config.seedCustomers > 0 && (await seedDemoOrganisation(database.db));
+  // Billing readings of smart meters from their register reads, the day after each book's planned day
+  // (readings/registerBilling.ts), checked every 10 minutes.
+  const registerBilling = new RegisterBillingScheduler(database.db, database.pool, log);
   if (firstStart) {
     log(`first start: seeding a demo utility with ${config.seedCustomers} customers…`);
     await seedCustomers(database.pool, { customers: config.seedCustomers, log });
     await seedDemoBooks(database.pool, { log });
-    await seedDemoReadings(database.pool, { log });
+    // The demo's smart meters are not read by hand this month: their register reads bill them (below).
+    await seedDemoReadings(database.pool, { log, remoteMeters: await demoSmartMeters(database.pool) });
     await ensureDefaultTariffs(database.db);
     await seedDemoPrepaid(database.db);
     await seedDemoMandates(database.db);
@@ -57,6 +62,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     await seedDemoBillRun(database.db);
     // Daily register reads of some smart meters (远传日冻结读数), up to yesterday.
     await seedDemoRegisterReads(database.db, database.pool, { log });
+    // Their billing readings for the books planned this month before today.
+    await registerBilling.tick();
   }
   const { app, importRunner, billRunner } = await buildApp(database.db, config, { pool: database.pool });
   await app.listen({ port: config.port, host: config.host });
@@ -92,6 +99,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       .then(() => closing || lateFees.start())
       .then(() => closing || dunning.start())
       .then(() => closing || arrearsDaily.start(undefined, { backfill: true }))
+      .then(() => closing || registerBilling.start())
       .catch((error: unknown) => log(`demo history not completed: ${String(error)}`))
       .finally(() => {
         demoHistory = null;
@@ -101,6 +109,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     fieldTasks.start();
     dunning.start();
     arrearsDaily.start(undefined, { backfill: true });
+    registerBilling.start();
   }
   // The outbox sender (outbox/sender.ts): SMS over SMPP when the SMSC is enabled, the voice-call list.
   const sandboxSmsc = await startSandboxSmsc(database.db);
@@ -138,6 +147,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       await sandboxSmsc?.stop();
       await dunning.stop();
       await arrearsDaily.stop();
+      await registerBilling.stop();
       await prepaidTimer.stop();
       await app.close();
       await database.close();

@@ -35,6 +35,15 @@ export const DEFAULT_SETTINGS = {
   'register.minExpectedM3': 0.3,
   /** The usual daily use follows the last this many days (a running average). */
   'register.averageDays': 30,
+  /**
+   * Billing readings from register reads (远传结算): a meter of a book with a register read in the
+   * this many days before the end of the book's planned reading day is read remotely…
+   */
+  'register.smartWithinDays': 30,
+  /** …its billing reading is its newest usable register read at most this many days old… */
+  'register.billingMaxAgeDays': 3,
+  /** …taken on the day after the planned day from this time (China), once the night's files are in. */
+  'register.billingAt': '10:00',
   /** After this many estimates in a row a visit is forced. */
   'reading.maxConsecutiveEstimates': 2,
   /** Stuck, dead or broken meters (卡、死、坏) are escalated after this many days. */

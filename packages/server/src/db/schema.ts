@@ -455,6 +455,37 @@ export interface RegisterConflictTable {
   created_at: Generated<Date>;
 }
 
+/** Billing readings taken from register reads for an office's planned reading day (0030_register_billing.sql). */
+export interface RegisterBillingTable {
+  office_id: number;
+  day: string;
+  started_by: number | null;
+  started_at: Generated<Date>;
+  finished_at: Date | null;
+  runs: Generated<number>;
+  books: Generated<number>;
+  meters: Generated<number>;
+  accepted: Generated<number>;
+  review: Generated<number>;
+  conflict: Generated<number>;
+  rejected: Generated<number>;
+  otherwise: Generated<number>;
+  missing: Generated<number>;
+}
+
+/** A smart meter a billing run found no usable register read for. */
+export interface RegisterBillingMissingTable {
+  office_id: number;
+  day: string;
+  account_id: number;
+  meter_id: number;
+  book_id: number;
+  reason: 'stale' | 'backwards' | 'conflict' | 'rejected';
+  detail: Generated<string>;
+  last_read_at: Date | null;
+  last_milli: number | null;
+}
+
 export interface ReadingTable {
   account_id: number;
   reading_id: Generated<number>;
@@ -586,6 +617,8 @@ export interface DB
   register_file: RegisterFileTable;
   register_read: RegisterReadTable;
   register_conflict: RegisterConflictTable;
+  register_billing: RegisterBillingTable;
+  register_billing_missing: RegisterBillingMissingTable;
   role_default_grant: RoleDefaultGrantTable;
 }
 

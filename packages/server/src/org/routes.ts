@@ -16,6 +16,7 @@ const TIME_OF_DAY_SETTINGS = new Set([
   'reading.dayStart',
   'reading.uploadBy',
   'prepaid.deductAt',
+  'register.billingAt',
   // Field collection (docs/field-collection.md).
   'collection.tasksAt',
   // Dunning and the voice-call list (docs/dunning.md, docs/outbox.md).

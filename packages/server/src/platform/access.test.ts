@@ -52,6 +52,7 @@ const LIST_QUERY: Record<string, string> = {
   'GET /api/field/route': '&date=2026-10-08&deviceId=x',
   'GET /api/billing/summary': '&month=2026-10',
   'GET /api/prepaid/summary': '&month=2026-10',
+  'GET /api/readings/registers/billing/missing': '&day=2026-10-08',
 };
 
 /** Organisation-wide data: an office-scoped role gets 403 whatever its permissions. */
@@ -732,9 +733,11 @@ describe('office scope on every route', () => {
         case 'GET /api/reading-plan/changes':
         case 'GET /api/readings/bulk':
         case 'GET /api/readings/registers/files':
+        case 'GET /api/readings/registers/billing':
           for (const item of body) expect(item.officeId, name).toBe(officeB);
           break;
         case 'GET /api/readings/registers/exceptions':
+        case 'GET /api/readings/registers/billing/missing':
           for (const item of body.items) expect(item.officeId, name).toBe(officeB);
           break;
         case 'GET /api/workload':

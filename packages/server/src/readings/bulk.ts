@@ -125,6 +125,8 @@ export interface ParsedRow {
   index: string | null;
   anomalyCodes: readonly string[];
   error: RowError | null;
+  /** The period the reading is for, when not the month of its read time (a book's planned day's). */
+  period?: string;
 }
 
 const NO_CODES: readonly string[] = Object.freeze([]);
@@ -256,13 +258,15 @@ export interface BulkOptions {
 }
 
 /** What a chunk counted and which of its rows it rejected (in the order found). */
-interface ChunkResult {
+export interface ChunkResult {
   counts: Record<Outcome, number>;
   rejects: { rowNo: number; meterNo: string; error: RowError }[];
 }
 
-interface ChunkOptions {
+export interface ChunkOptions {
   officeId: number;
+  /** What the rows' client ids start with ('bulk' unless given): `<prefix>:<meter no>@<read time>`. */
+  clientPrefix?: string;
   rules: ReadingRules;
   anomalies: ReadonlyMap<string, AnomalyInfo>;
   now: Date;
@@ -309,7 +313,7 @@ class ReadTimes {
  * its readings arrive (the rules in integers), one COPY of the readings, one statement for the
  * follow-ups.
  */
-async function ingestBulkChunk(
+export async function ingestBulkChunk(
   conn: BulkConnection,
   rows: ParsedRow[],
   opts: ChunkOptions,
@@ -325,10 +329,11 @@ async function ingestBulkChunk(
   const firstOf = new Map<string, Fresh>();
   const answerOf: (Fresh | null)[] = new Array(rows.length).fill(null);
   const times = new ReadTimes();
+  const prefix = opts.clientPrefix ?? 'bulk';
   for (const [at, row] of rows.entries()) {
     if (row.error) continue;
     const time = times.of(row.readAt!);
-    const clientId = `bulk:${row.meterNo}@${time.iso}`;
+    const clientId = `${prefix}:${row.meterNo}@${time.iso}`;
     const first = firstOf.get(clientId);
     if (first) {
       answerOf[at] = first;
@@ -340,7 +345,7 @@ async function ingestBulkChunk(
       readAtIso: time.iso,
       clientId,
       indexMilli: row.index === null ? null : milliOf(row.index),
-      ownPeriod: time.period,
+      ownPeriod: row.period ?? time.period,
       outcome: null,
       error: null,
     };

@@ -14,6 +14,7 @@ import { id, isoDate, paging, requiredText, text } from '../platform/zod.ts';
 import { processBulkFile, recentBulkFiles } from './bulk.ts';
 import { INDEX_PATTERN } from './model.ts';
 import { dayMonitor, readingStats } from './monitor.ts';
+import { registerBillingMissing, registerBillingRuns, settleRegisterDay } from './registerBilling.ts';
 import {
   customerRegisters,
   processRegisterFile,
@@ -380,6 +381,79 @@ export async function readingRoutes(app: FastifyInstance, { db, config, pool }: 
       },
     },
     async (request) => registerExceptions(db, requireCaller(request.ctx), request.query),
+  );
+
+  // ------------------------------------------------ billing readings from register reads (远传结算)
+  r.get(
+    '/api/readings/registers/billing',
+    {
+      config: { permission: 'reading.review' },
+      schema: {
+        tags,
+        summary:
+          'Billing readings taken from register reads, per office and planned reading day, newest first',
+        description:
+          'Between two days (by default the last 30): the books planned that day, their smart meters, the readings ' +
+          'taken from register reads by status, the meters read otherwise and those without a usable read.',
+        querystring: z
+          .object({ officeId: id.optional(), from: isoDate.optional(), to: isoDate.optional() })
+          .refine((q) => !q.from || !q.to || q.from <= q.to, {
+            path: ['to'],
+            params: { code: 'DATE_ORDER' },
+          }),
+      },
+    },
+    async (request) => {
+      const to = request.query.to ?? todayInChina();
+      const from =
+        request.query.from ??
+        new Date(Date.parse(`${to}T00:00:00Z`) - 30 * 86_400_000).toISOString().slice(0, 10);
+      return registerBillingRuns(db, requireCaller(request.ctx), {
+        officeId: request.query.officeId,
+        from,
+        to,
+      });
+    },
+  );
+
+  r.get(
+    '/api/readings/registers/billing/missing',
+    {
+      config: { permission: 'reading.review' },
+      schema: {
+        tags,
+        summary: 'Smart meters a planned reading day found no usable register read for (left to the reader)',
+        querystring: z.object({ officeId: id.optional(), day: isoDate }),
+      },
+    },
+    async (request) => ({
+      items: await registerBillingMissing(db, requireCaller(request.ctx), request.query, request.ctx.lang),
+    }),
+  );
+
+  r.post(
+    '/api/readings/registers/billing',
+    {
+      config: { permission: 'reading.review' },
+      schema: {
+        tags,
+        summary:
+          'Take billing readings from register reads for an office’s books planned on a day (that is over)',
+        description:
+          'What the daily job does the day after each planned day, asked for now (after late files, say). Each ' +
+          'smart meter of the books without a billing reading for the period gets its newest usable register read ' +
+          'of the last register.billingMaxAgeDays as a reading, checked as a smart-meter file’s row. Idempotent: a ' +
+          'run again stores nothing twice.',
+        querystring: z.object({ officeId: id }),
+        body: z.object({ day: isoDate }),
+      },
+    },
+    async (request) =>
+      settleRegisterDay(db, request.ctx, {
+        officeId: request.query.officeId,
+        day: request.body.day,
+        ...(pool ? { pool } : {}),
+      }),
   );
 
   r.get(

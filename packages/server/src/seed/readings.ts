@@ -200,6 +200,11 @@ export async function seedDemoReadings(
     bulk?: boolean;
     /** Months of history before the current one (HISTORY_MONTHS; the benchmark asks for years). */
     historyMonths?: number;
+    /**
+     * Smart meters (`<account id>:<meter id>`): not read in the current month — their billing readings
+     * come from their register reads (readings/registerBilling.ts).
+     */
+    remoteMeters?: ReadonlySet<string>;
   } = {},
 ): Promise<ReadingSeedResult> {
   const started = Date.now();
@@ -288,7 +293,16 @@ export async function seedDemoReadings(
       if (rows.length === 0) break;
       after = [rows[rows.length - 1]!.account_id, rows[rows.length - 1]!.meter_id];
       const generated = rows.map((m) =>
-        generateMeter(m, { months, workingDays, plans, codes, readersOf, today, seed: opts.seed ?? 1 }),
+        generateMeter(m, {
+          months,
+          workingDays,
+          plans,
+          codes,
+          readersOf,
+          today,
+          seed: opts.seed ?? 1,
+          remote: opts.remoteMeters ?? NO_METERS,
+        }),
       );
       // One conflict per office: another reader's different index for a last month's reading.
       const conflicts = new Map<number, GeneratedReading>();
@@ -445,7 +459,11 @@ interface GenerateContext {
   readersOf: Map<number, number[]>;
   today: string;
   seed: number;
+  /** Smart meters: no reading in the current month (the last of `months`). */
+  remote: ReadonlySet<string>;
 }
+
+const NO_METERS: ReadonlySet<string> = new Set();
 
 /** The zone letter of a meter: its book's, its override, else the zone rule with a phase by account. */
 function zoneOf(m: MeterRow): Zone {
@@ -495,7 +513,9 @@ function generateMeter(m: MeterRow, g: GenerateContext): { readings: GeneratedRe
   let lastDate: string | null = null;
   const history: PastPeriod[] = [];
   let estimatesInARow = 0;
+  const remote = g.remote.has(`${m.account_id}:${m.meter_id}`);
   for (const [i, month] of dueMonths.entries()) {
+    if (remote && month === g.months[g.months.length - 1]) break;
     const days = g.workingDays.get(month) ?? [];
     if (days.length === 0) continue;
     const planned = m.book_id !== null ? g.plans.get(`${m.book_id}@${month}`) : undefined;

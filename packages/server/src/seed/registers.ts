@@ -16,6 +16,26 @@ export const DEMO_REGISTER_METERS = 200;
 
 const DAY_MS = 86_400_000;
 
+/** The demo's smart meters ($1: office 0101's id, $2: DEMO_REGISTER_METERS), as a subquery `m`. */
+const DEMO_SMART_METERS = `(select m.* from meter m join customer c on c.account_id = m.account_id
+           where c.office_id = $1 and m.state = 'in_service' and m.utility = 'water'
+           order by m.account_id, m.meter_id limit $2) m`;
+
+/**
+ * The demo's smart meters, `<account id>:<meter id>` (none before office 0101 has meters): their
+ * current month is not read by the readers (seedDemoReadings' remoteMeters) but taken from their
+ * register reads.
+ */
+export async function demoSmartMeters(pool: pg.Pool): Promise<Set<string>> {
+  const office = await pool.query<{ office_id: number }>(`select office_id from office where code = '0101'`);
+  if (!office.rowCount) return new Set();
+  const { rows } = await pool.query<{ key: string }>(
+    `select m.account_id || ':' || m.meter_id as key from ${DEMO_SMART_METERS}`,
+    [office.rows[0]!.office_id, DEMO_REGISTER_METERS],
+  );
+  return new Set(rows.map((r) => r.key));
+}
+
 /**
  * The demo's smart meters: the first DEMO_REGISTER_METERS meters in service of office 0101 send a
  * daily frozen read for the last DEMO_REGISTER_DAYS days, each day's file stored as the analyst
@@ -46,9 +66,7 @@ export async function seedDemoRegisterReads(
             (coalesce(case when r.kind = 'actual' then r.index_value else r.previous_index + r.consumption_m3 end,
                       m.initial_index) * 1000)::float8 as register,
             (10::float8 ^ (m.dial_digits + 3)) as top
-     from (select m.* from meter m join customer c on c.account_id = m.account_id
-           where c.office_id = $1 and m.state = 'in_service' and m.utility = 'water'
-           order by m.account_id, m.meter_id limit $2) m
+     from ${DEMO_SMART_METERS}
      left join reading r on r.account_id = m.account_id and r.meter_id = m.meter_id and r.status = 'accepted'
        and r.read_at >= coalesce((select max(p.read_at) from reading p where p.account_id = m.account_id
                                   and p.meter_id = m.meter_id and p.status = 'accepted' and p.read_at < $3), $3)
