@@ -23,6 +23,11 @@ export interface ServerConfig {
   paymentGateway?: string;
   /** The sandbox gateway's signing key (SANDBOX_GATEWAY_SECRET); else the one generated into the setting table. */
   sandboxGatewaySecret?: string;
+  /**
+   * The daily job taking billing readings from register reads (readings/registerBilling.ts); off
+   * with METERLINE_REGISTER_BILLING=off (the benchmarks, which time the server without it).
+   */
+  registerBillingJob?: boolean;
 }
 
 function intFromEnv(name: string, fallback: number): number {
@@ -48,6 +53,7 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
     logLevel: process.env.LOG_LEVEL ?? 'info',
     paymentGateway: process.env.PAYMENT_GATEWAY || 'sandbox',
     sandboxGatewaySecret: process.env.SANDBOX_GATEWAY_SECRET || undefined,
+    registerBillingJob: process.env.METERLINE_REGISTER_BILLING !== 'off',
     ...overrides,
   };
 }

@@ -99,7 +99,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
       .then(() => closing || lateFees.start())
       .then(() => closing || dunning.start())
       .then(() => closing || arrearsDaily.start(undefined, { backfill: true }))
-      .then(() => closing || registerBilling.start())
+      .then(() => closing || !config.registerBillingJob || registerBilling.start())
       .catch((error: unknown) => log(`demo history not completed: ${String(error)}`))
       .finally(() => {
         demoHistory = null;
@@ -109,7 +109,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     fieldTasks.start();
     dunning.start();
     arrearsDaily.start(undefined, { backfill: true });
-    registerBilling.start();
+    if (config.registerBillingJob) registerBilling.start();
   }
   // The outbox sender (outbox/sender.ts): SMS over SMPP when the SMSC is enabled, the voice-call list.
   const sandboxSmsc = await startSandboxSmsc(database.db);

@@ -419,6 +419,8 @@ export async function dueRegisterDays(
     select distinct b.office_id, rp.planned_on::text as day
     from reading_plan rp join book b on b.book_id = rp.book_id
     where rp.planned_on between ${first}::date and ${lastDue}::date and b.active
+      -- Offices that receive register reads (none: nothing to settle, and nothing recorded).
+      and exists (select 1 from register_file f where f.office_id = b.office_id)
       and not exists (select 1 from register_billing rb where rb.office_id = b.office_id
                       and rb.day = rp.planned_on and rb.finished_at is not null)
     order by rp.planned_on::text, b.office_id`.execute(db);
