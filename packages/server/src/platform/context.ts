@@ -74,3 +74,35 @@ export function requireCaller(ctx: RequestContext): Caller {
   if (!ctx.caller) throw new Error('route reached without a signed-in caller');
   return ctx.caller;
 }
+
+/**
+ * The context of work done in a staff member's name outside a request — the demo's seed, the tests —
+ * with the caller organisation-wide. Throws when no such staff member exists.
+ */
+export async function staffContext(
+  db: Kysely<DB>,
+  username: string,
+  opts: { requestId: string; lang?: Lang },
+): Promise<RequestContext> {
+  const staff = await db
+    .selectFrom('staff')
+    .select(['staff_id', 'full_name', 'role_code'])
+    .where('username', '=', username)
+    .executeTakeFirstOrThrow();
+  return {
+    caller: {
+      staffId: staff.staff_id,
+      username,
+      fullName: staff.full_name,
+      roleCode: staff.role_code,
+      permissions: new Set(),
+      officeIds: null,
+      homeOfficeId: null,
+      mustChangePassword: false,
+    },
+    lang: opts.lang ?? 'zh-CN',
+    requestId: opts.requestId,
+    ip: '127.0.0.1',
+    audited: 0,
+  };
+}

@@ -5,11 +5,11 @@ import { dayNumber, milliOf, milliText, todayInChina } from '@meterline/domain';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../db/pg.ts';
-import type { RequestContext } from '../platform/context.ts';
+import { type RequestContext, staffContext } from '../platform/context.ts';
 import { loadSettings } from '../platform/settings.ts';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
 import { processBulkFile } from './bulk.ts';
-import { officeId, staffId } from './fixtures.ts';
+import { officeId } from './fixtures.ts';
 import { type Candidate, ingestReadings } from './ingest.ts';
 import {
   decideReading,
@@ -58,22 +58,7 @@ beforeAll(async () => {
   t = await createTestApp({ customers: 400, metering: true });
   dir = await mkdtemp(path.join(os.tmpdir(), 'meterline-bulk-'));
   office = await officeId(t, '0101');
-  ctx = {
-    caller: {
-      staffId: await staffId(t, 'analyst'),
-      username: 'analyst',
-      fullName: '',
-      roleCode: 'analyst',
-      permissions: new Set(),
-      officeIds: null,
-      homeOfficeId: null,
-      mustChangePassword: false,
-    },
-    lang: 'en',
-    requestId: 'bulk-test',
-    ip: '127.0.0.1',
-    audited: 0,
-  };
+  ctx = await staffContext(t.db, 'analyst', { requestId: 'bulk-test', lang: 'en' });
 });
 
 afterAll(async () => {

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { todayInChina } from '@meterline/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestContext } from '../platform/context.ts';
+import { type RequestContext, staffContext } from '../platform/context.ts';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
 import { processBulkFile } from './bulk.ts';
-import { type FixtureMeter, makeBook, officeId, planOn, staffId } from './fixtures.ts';
+import { type FixtureMeter, makeBook, officeId, planOn } from './fixtures.ts';
 import {
   dueRegisterDays,
   endOfChinaDay,
@@ -62,22 +62,7 @@ beforeAll(async () => {
   t = await createTestApp({ customers: 300, metering: true });
   dir = await mkdtemp(path.join(os.tmpdir(), 'meterline-register-billing-'));
   office = await officeId(t, '0101');
-  ctx = {
-    caller: {
-      staffId: await staffId(t, 'analyst'),
-      username: 'analyst',
-      fullName: '',
-      roleCode: 'analyst',
-      permissions: new Set(),
-      officeIds: null,
-      homeOfficeId: null,
-      mustChangePassword: false,
-    },
-    lang: 'en',
-    requestId: 'register-billing-test',
-    ip: '127.0.0.1',
-    audited: 0,
-  };
+  ctx = await staffContext(t.db, 'analyst', { requestId: 'register-billing-test', lang: 'en' });
   const made = await makeBook(t, { reader: 'reader', officeCode: '0101', count: 9 });
   book = made.bookId;
   await planOn(t, book, day);

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_SETTINGS, REGISTER_FLAGS, registerFlagNames } from '@meterline/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestContext } from '../platform/context.ts';
+import { type RequestContext, staffContext } from '../platform/context.ts';
 import { DEMO_REGISTER_DAYS, seedDemoRegisterReads } from '../seed/registers.ts';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
 import { multipart } from '../testing/multipart.ts';
-import { officeId, staffId } from './fixtures.ts';
+import { officeId } from './fixtures.ts';
 import { processRegisterFile, type RegisterReport } from './registers.ts';
 
 /**
@@ -48,22 +48,7 @@ beforeAll(async () => {
   t = await createTestApp({ customers: 300, metering: true });
   dir = await mkdtemp(path.join(os.tmpdir(), 'meterline-registers-'));
   office = await officeId(t, '0101');
-  ctx = {
-    caller: {
-      staffId: await staffId(t, 'analyst'),
-      username: 'analyst',
-      fullName: '',
-      roleCode: 'analyst',
-      permissions: new Set(),
-      officeIds: null,
-      homeOfficeId: null,
-      mustChangePassword: false,
-    },
-    lang: 'en',
-    requestId: 'registers-test',
-    ip: '127.0.0.1',
-    audited: 0,
-  };
+  ctx = await staffContext(t.db, 'analyst', { requestId: 'registers-test', lang: 'en' });
   const { rows } = await t.pool.query<MeterRow>(
     `select m.account_id, m.meter_id, m.meter_no,
             ((case when l.kind = 'actual' then l.index_value else l.previous_index + l.consumption_m3 end) * 1000)::float8

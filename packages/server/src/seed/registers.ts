@@ -5,7 +5,7 @@ import { todayInChina } from '@meterline/domain';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { DB } from '../db/schema.ts';
-import type { RequestContext } from '../platform/context.ts';
+import { staffContext } from '../platform/context.ts';
 import { processRegisterFile } from '../readings/registers.ts';
 import { rng } from './random.ts';
 
@@ -120,22 +120,7 @@ export async function seedDemoRegisterReads(
   const leakFrom = new Map<number, number>();
   for (let i = 7; i < meters.length; i += 23) leakFrom.set(i, 3 + Math.floor(r() * 7));
   const leaked = meters.map(() => 0);
-  const ctx: RequestContext = {
-    caller: {
-      staffId: analyst.rows[0]!.staff_id,
-      username: 'analyst',
-      fullName: '',
-      roleCode: 'analyst',
-      permissions: new Set(),
-      officeIds: null,
-      homeOfficeId: null,
-      mustChangePassword: false,
-    },
-    lang: 'zh-CN',
-    requestId: 'demo-register-reads',
-    ip: '127.0.0.1',
-    audited: 0,
-  };
+  const ctx = await staffContext(db, 'analyst', { requestId: 'demo-register-reads' });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'meterline-demo-registers-'));
   let reads = 0;
   try {
