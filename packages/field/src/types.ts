@@ -32,6 +32,8 @@ export interface RouteMeter {
   visitForced: boolean;
   /** Back on the route because review rejected its last reading: read it again. */
   revisit?: boolean;
+  /** A smart meter reporting its register: billed from its register reads, no need to read it. */
+  remote?: boolean;
 }
 
 export interface RouteBook {

@@ -162,6 +162,7 @@ function MeterInfo({ meter, existing }: { meter: StoredMeter; existing: PendingR
         </dd>
       </dl>
       {meter.revisit && <div className="warn-box">{t('meter.revisit')}</div>}
+      {meter.remote && <div className="info-box">{t('meter.remote')}</div>}
       {meter.visitForced && (
         <div className="warn-box">{t('meter.visitForced', { n: meter.estimatesInARow })}</div>
       )}

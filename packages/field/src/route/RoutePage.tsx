@@ -38,17 +38,21 @@ export default function RoutePage() {
     () => ordered.map((m) => ({ meter: m, status: statusOf(latest.get(m.key)) })),
     [ordered, latest],
   );
-  const done = rows.filter((r) => r.status.progress !== 'todo').length;
+  // Smart meters reporting their register are billed from it: not to read unless the reader does.
+  const skipped = (r: (typeof rows)[number]) => r.meter.remote === true && r.status.progress === 'todo';
+  const toRead = rows.filter((r) => !skipped(r));
+  const remote = rows.length - toRead.length;
+  const done = toRead.filter((r) => r.status.progress !== 'todo').length;
   const flagged = rows.filter((r) => r.status.progress === 'flagged').length;
   const shown = rows.filter(
     (r) =>
       filter === 'all' ||
-      (filter === 'todo' && r.status.progress === 'todo') ||
+      (filter === 'todo' && r.status.progress === 'todo' && !skipped(r)) ||
       (filter === 'done' && r.status.progress !== 'todo') ||
       (filter === 'flagged' && r.status.progress === 'flagged'),
   );
-  const percent = rows.length ? Math.round((done / rows.length) * 100) : 0;
-  const nextTodo = rows.find((r) => r.status.progress === 'todo')?.meter;
+  const percent = toRead.length ? Math.round((done / toRead.length) * 100) : 100;
+  const nextTodo = toRead.find((r) => r.status.progress === 'todo')?.meter;
 
   return (
     <div className="page">
@@ -63,13 +67,14 @@ export default function RoutePage() {
               {t('route.workDate')} <b data-testid="work-date">{workDate}</b>
             </span>
             <span className="progress-count" data-testid="progress-count">
-              {t('route.progress', { done, total: rows.length })}
+              {t('route.progress', { done, total: toRead.length })}
             </span>
           </div>
           <ProgressBar percent={percent} style={{ '--track-width': '10px' }} />
           <div className="muted small">
             {books.map((b) => `${b.code} ${b.name}`).join(' · ')}
             {flagged > 0 && <span className="flag-text"> · {t('route.flaggedCount', { n: flagged })}</span>}
+            {remote > 0 && <span data-testid="remote-count"> · {t('route.remoteCount', { n: remote })}</span>}
           </div>
           {nextTodo && (
             <Button
@@ -88,7 +93,7 @@ export default function RoutePage() {
         <>
           <Tabs activeKey={filter} onChange={(k) => setFilter(k as Filter)} className="route-tabs">
             <Tabs.Tab key="all" title={t('route.filter.all', { n: rows.length })} />
-            <Tabs.Tab key="todo" title={t('route.filter.todo', { n: rows.length - done })} />
+            <Tabs.Tab key="todo" title={t('route.filter.todo', { n: toRead.length - done })} />
             <Tabs.Tab key="done" title={t('route.filter.done', { n: done })} />
             <Tabs.Tab key="flagged" title={t('route.filter.flagged', { n: flagged })} />
           </Tabs>
@@ -129,6 +134,11 @@ function RouteItem(props: { meter: StoredMeter; status: MeterStatus; onOpen: () 
           {meter.revisit && (
             <Tag color="warning" className="revisit-tag">
               {t('route.revisit')}
+            </Tag>
+          )}
+          {meter.remote && (
+            <Tag color="primary" className="remote-tag" data-testid="remote-tag">
+              {t('route.remote')}
             </Tag>
           )}
         </>

@@ -1,5 +1,5 @@
 import type { Lang } from '@meterline/domain';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { billAcceptedReadings } from '../billing/engine.ts';
 import type { DB } from '../db/schema.ts';
 import type { RequestContext } from '../platform/context.ts';
@@ -31,6 +31,22 @@ import {
  * next day. See docs/reading.md, "The handheld".
  */
 
+/** Smart meters a planned day's register reads could not bill come back on the route this many days. */
+export const REVISIT_MISSING_DAYS = 31;
+
+/**
+ * Whether meter `m` reports its register on `day` (SQL, a date): a register read in the
+ * `maxAgeDays` before the day's start, or during the day.
+ */
+function reportingOn(day: RawBuilder<unknown>, maxAgeDays: number): RawBuilder<boolean> {
+  return sql<boolean>`exists (
+    select 1 from register_read rr
+    where rr.account_id = m.account_id and rr.meter_id = m.meter_id
+      and rr.read_at > (${day} - ${Math.max(0, maxAgeDays)}::int)::timestamp at time zone 'Asia/Shanghai'
+      and rr.read_at <= (${day} + 1)::timestamp at time zone 'Asia/Shanghai'
+    limit 1)`;
+}
+
 /** Earlier downloads older than this no longer hold up a new one (a reader who left a route). */
 export const UPLOAD_FIRST_LOOKBACK_DAYS = 31;
 /** Readings per upload request; the handheld sends more in several requests. */
@@ -60,6 +76,12 @@ export interface RouteMeter {
   visitForced: boolean;
   /** Back on the route because review rejected its last reading: read it again. */
   revisit: boolean;
+  /**
+   * A smart meter reporting its register (a read in the register.billingMaxAgeDays before the day):
+   * its billing reading is taken from its register reads the day after, so the reader need not
+   * read it (and an unread one does not hold up the next download). Never with `revisit`.
+   */
+  remote: boolean;
 }
 
 interface RouteMeterRow {
@@ -81,6 +103,7 @@ interface RouteMeterRow {
   meter_box_no: string;
   usage_type: string;
   revisit: boolean;
+  remote: boolean;
   book_order: number;
 }
 
@@ -90,8 +113,12 @@ export class FieldService {
     private readonly dataDir: string,
   ) {}
 
-  /** Meters of an earlier downloaded day with neither a reading nor a no-access entry. */
+  /**
+   * Meters of an earlier downloaded day with neither a reading nor a no-access entry (smart meters
+   * reporting their register that day excepted: their billing reading comes from it).
+   */
   async unfinished(staffId: number, date: string) {
+    const maxAgeDays = (await loadSettings(this.db))['register.billingMaxAgeDays'];
     const { rows } = await sql<{
       work_date: string;
       account_id: number;
@@ -112,6 +139,7 @@ export class FieldService {
           select 1 from reading r
           where r.account_id = m.account_id and r.meter_id = m.meter_id
             and r.read_at >= (d.work_date - interval '8 hours')::timestamp at time zone 'UTC')
+        and not ${reportingOn(sql`d.work_date`, maxAgeDays)}
       order by d.work_date, m.account_id, m.meter_id`.execute(this.db);
     if (rows.length === 0) return null;
     const workDate = rows[0]!.work_date;
@@ -165,13 +193,25 @@ export class FieldService {
         where b.book_id = any(${held}::bigint[])
           and not exists (select 1 from reading l where l.account_id = r.account_id and l.meter_id = r.meter_id
                             and l.period = r.period and l.status in ('accepted', 'review', 'conflict'))
+        union
+        -- Smart meters their register reads could not bill (registerBilling.ts): read by hand.
+        select x.account_id, x.meter_id, true, 1000000
+        from register_billing_missing x
+        join reading_plan rp on rp.book_id = x.book_id and rp.planned_on = x.day
+        join meter m on m.account_id = x.account_id and m.meter_id = x.meter_id and m.book_id = x.book_id
+                    and m.state = 'in_service'
+        where x.book_id = any(${held}::bigint[]) and x.day < ${date}::date
+          and x.day >= ${date}::date - ${REVISIT_MISSING_DAYS}::int
+          and not exists (select 1 from reading l where l.account_id = x.account_id and l.meter_id = x.meter_id
+                            and l.period = rp.period and l.status in ('accepted', 'review', 'conflict'))
       ), one as (
         select distinct on (account_id, meter_id) * from due order by account_id, meter_id, revisit
       )
       select m.account_id, m.meter_id, m.book_id, m.route_seq, m.meter_no, m.dial_digits, m.initial_index,
              m.caliber_dn, m.mounting, c.office_id, c.state as customer_state, c.name as customer_name,
              c.customer_code, to_jsonb(a) as address, sp.meter_location, sp.meter_box_no,
-             sp.usage_type_code as usage_type, one.revisit, one.book_order
+             sp.usage_type_code as usage_type, one.revisit, one.book_order,
+             (not one.revisit and ${reportingOn(sql`${date}::date`, settings['register.billingMaxAgeDays'])}) as remote
       from one
       join meter m on m.account_id = one.account_id and m.meter_id = one.meter_id
       join customer c on c.account_id = m.account_id
@@ -217,6 +257,7 @@ export class FieldService {
         estimatesInARow: state.estimatesInARow,
         visitForced: state.visitForced,
         revisit: r.revisit,
+        remote: r.remote,
       };
     });
 

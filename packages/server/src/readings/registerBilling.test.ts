@@ -323,4 +323,65 @@ describe('billing readings from register reads', () => {
     await job.tick(at('10:00'));
     expect(await dueRegisterDays(t.db, at('10:00'), '10:00')).toEqual([]);
   });
+
+  it('puts the smart meters on the reader’s route as remote, and the meters their reads could not bill back on it', async () => {
+    const [a, b, c, d, e, , g, h, ninth] = meters as [
+      Meter,
+      Meter,
+      Meter,
+      Meter,
+      Meter,
+      Meter,
+      Meter,
+      Meter,
+      Meter,
+    ];
+    const device = `PDA-${Date.now()}`;
+    // The planned day's route: a meter reporting in the register.billingMaxAgeDays before the day is remote.
+    const route = await t.as('reader')({
+      method: 'GET',
+      url: `/api/field/route?date=${day}&deviceId=${device}`,
+    });
+    expect(route.statusCode, route.body).toBe(200);
+    const onRoute = new Map(
+      (
+        route.json().meters as { meterId: number; accountId: number; remote: boolean; revisit: boolean }[]
+      ).map((m) => [`${m.accountId}:${m.meterId}`, m]),
+    );
+    const of = (m: FixtureMeter) => onRoute.get(`${m.accountId}:${m.meterId}`);
+    for (const m of [a, c, e, g]) expect(of(m), m.meterNo).toMatchObject({ remote: true, revisit: false });
+    // d stopped reporting, h never did, the ninth only after the day: the reader reads them.
+    for (const m of [d, h, ninth]) expect(of(m), m.meterNo).toMatchObject({ remote: false });
+
+    // The next download: the planned day's smart meters left unread do not hold it up, the others do.
+    const next = await t.as('reader')({
+      method: 'GET',
+      url: `/api/field/route?date=${today}&deviceId=${device}`,
+    });
+    expect(next.statusCode).toBe(409);
+    const waiting = new Set(
+      (next.json().error.meters as { accountId: number; meterId: number }[]).map(
+        (m) => `${m.accountId}:${m.meterId}`,
+      ),
+    );
+    for (const m of [d, h, ninth]) expect(waiting.has(`${m.accountId}:${m.meterId}`), m.meterNo).toBe(true);
+    for (const m of [a, c, e]) expect(waiting.has(`${m.accountId}:${m.meterId}`), m.meterNo).toBe(false);
+    await t.pool.query('delete from route_download where device_id = $1', [device]);
+
+    // A later day's route (the book not planned): the meters the register reads could not bill come
+    // back to be read by hand, as b does (its reading taken from a register read was sent back).
+    const later = await t.as('reader')({
+      method: 'GET',
+      url: `/api/field/route?date=${today}&deviceId=${device}-2`,
+    });
+    expect(later.statusCode, later.body).toBe(200);
+    const back = (
+      later.json().meters as { accountId: number; meterId: number; revisit: boolean; remote: boolean }[]
+    )
+      .filter((m) => m.revisit)
+      .map((m) => `${m.accountId}:${m.meterId}`);
+    for (const m of [b, d, e]) expect(back, m.meterNo).toContain(`${m.accountId}:${m.meterId}`);
+    expect(back).not.toContain(`${a.accountId}:${a.meterId}`);
+    await t.pool.query('delete from route_download where device_id = $1', [`${device}-2`]);
+  });
 });
