@@ -5,10 +5,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../packages/server/src/app.ts';
 import { loadConfig } from '../../packages/server/src/config.ts';
+import { RegisterBillingScheduler } from '../../packages/server/src/readings/registerBilling.ts';
 import { seedDemoBooks } from '../../packages/server/src/seed/books.ts';
 import { seedCustomers } from '../../packages/server/src/seed/customers.ts';
 import { seedDemoOrganisation } from '../../packages/server/src/seed/org.ts';
 import { seedDemoReadings } from '../../packages/server/src/seed/readings.ts';
+import { demoSmartMeters, seedDemoRegisterReads } from '../../packages/server/src/seed/registers.ts';
 import {
   createTestDatabase,
   stopEmbedded,
@@ -58,6 +60,12 @@ export async function startMeterline(opts: {
   metering?: boolean;
   /** The test opens the back office (default); false: it may be missing (the handheld's test). */
   web?: boolean;
+  /**
+   * With `metering`, the demo's smart meters as its first start has them (server.ts): not read by
+   * hand this month, daily register reads, and the days planned before today settled from them by
+   * the daily job's first check.
+   */
+  smartMeters?: boolean;
 }): Promise<RunningMeterline> {
   if (opts.web !== false) requireBuiltWeb();
   const database = await createTestDatabase();
@@ -67,7 +75,12 @@ export async function startMeterline(opts: {
     await seedCustomers(database.pool, { customers: opts.customers });
     if (opts.metering) {
       await seedDemoBooks(database.pool);
-      await seedDemoReadings(database.pool);
+      const remoteMeters = opts.smartMeters ? await demoSmartMeters(database.pool) : undefined;
+      await seedDemoReadings(database.pool, remoteMeters ? { remoteMeters } : {});
+      if (opts.smartMeters) {
+        await seedDemoRegisterReads(database.db, database.pool);
+        await new RegisterBillingScheduler(database.db, database.pool, () => {}).tick();
+      }
     }
     const config = loadConfig({
       dataDir,
@@ -78,7 +91,7 @@ export async function startMeterline(opts: {
       host: '127.0.0.1',
       logLevel: 'warn',
     });
-    const built = await buildApp(database.db, config);
+    const built = await buildApp(database.db, config, opts.smartMeters ? { pool: database.pool } : {});
     await built.app.listen({ port: 0, host: '127.0.0.1' });
     await built.importRunner.resume();
     const address = built.app.server.address();

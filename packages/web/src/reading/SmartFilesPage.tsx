@@ -11,6 +11,7 @@ import { useApi } from '../components/useApi';
 import { useErrorHandler } from '../components/useErrorHandler';
 import { OfficeSelect, useOfficeParam, useParam } from './common';
 import { FileReportCard, OutcomeBar, type RowError } from './FileOutcomes';
+import { RegisterBilling } from './RegisterBilling';
 import { RegisterExceptions } from './RegisterExceptions';
 import {
   RegisterRecentFiles,
@@ -35,6 +36,13 @@ type Outcome = (typeof OUTCOMES)[number][0];
  */
 const FILE_KINDS = ['billing', 'registers'] as const;
 type FileKind = (typeof FILE_KINDS)[number];
+
+/**
+ * What the page shows: a kind of file to upload, or the billing readings taken from register reads
+ * (远传结算, RegisterBilling), which has no file.
+ */
+const PAGE_KINDS = [...FILE_KINDS, 'billing-reads'] as const;
+type PageKind = (typeof PAGE_KINDS)[number];
 
 /** Where each kind of file is sent. */
 const UPLOAD_PATHS: Record<FileKind, string> = {
@@ -84,14 +92,15 @@ function sampleFile(): string {
  * CSV. The upload shows its progress, then the outcome of every row as a bar and counts, the rows
  * refused with their reasons (in the UI's language), and the way to the review queue. A file of
  * register reads (日冻结读数) goes to the register store instead: its outcome, the office's latest
- * register files and the exceptions found are shown by RegisterFiles and RegisterExceptions.
+ * register files and the exceptions found are shown by RegisterFiles and RegisterExceptions. The third
+ * kind, 远传结算, has no file: the billing readings taken from register reads (RegisterBilling).
  */
 export default function SmartFilesPage() {
   const { t } = useTranslation();
   const handle = useErrorHandler();
   const [officeId, setOfficeId] = useOfficeParam();
   const [kindParam, setKind] = useParam('kind', 'billing');
-  const kind: FileKind = kindParam === 'registers' ? 'registers' : 'billing';
+  const kind: PageKind = PAGE_KINDS.find((k) => k === kindParam) ?? 'billing';
   const [phase, setPhase] = useState<'idle' | 'sending' | 'storing'>('idle');
   const [sent, setSent] = useState(0);
   const [storingSince, setStoringSince] = useState<number | null>(null);
@@ -114,10 +123,10 @@ export default function SmartFilesPage() {
   }, [storingSince]);
 
   const upload = async (file: File) => {
-    if (!officeId) return;
+    if (!officeId || kind === 'billing-reads') return;
     const body = new FormData();
     body.append('file', file, file.name);
-    const sending = kind;
+    const sending: FileKind = kind;
     setReport(null);
     setRegisterReport(null);
     setFileError(null);
@@ -157,7 +166,7 @@ export default function SmartFilesPage() {
 
   const toReview = report ? report.review + report.conflict : 0;
 
-  const chooseKind = (next: FileKind) => {
+  const chooseKind = (next: PageKind) => {
     setKind(next);
     setReport(null);
     setRegisterReport(null);
@@ -172,71 +181,74 @@ export default function SmartFilesPage() {
         </Typography.Title>
         <OfficeSelect value={officeId} onChange={setOfficeId} />
       </Space>
-      <Segmented<FileKind>
+      <Segmented<PageKind>
         value={kind}
         onChange={chooseKind}
         disabled={phase !== 'idle'}
         aria-label={t('registers.fileKind')}
         data-testid="smart-file-kind"
-        options={FILE_KINDS.map((k) => ({ value: k, label: t(`registers.kind.${k}`) }))}
+        options={PAGE_KINDS.map((k) => ({ value: k, label: t(`registers.kind.${k}`) }))}
       />
-      <Card size="small">
-        <Row gutter={[16, 16]}>
-          <Col xs={24} md={10}>
-            <Space direction="vertical">
-              <Typography.Paragraph style={{ marginBottom: 0 }}>
-                {t(kind === 'registers' ? 'registers.hint' : 'smartFiles.hint')}
-              </Typography.Paragraph>
-              <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
-                {t(kind === 'registers' ? 'registers.format' : 'smartFiles.format')}
-              </Typography.Paragraph>
-              <a
-                href={`data:text/csv;charset=utf-8,${encodeURIComponent(
-                  kind === 'registers' ? registerSampleFile() : sampleFile(),
-                )}`}
-                download={kind === 'registers' ? 'register-reads-sample.csv' : 'smart-meter-sample.csv'}
-              >
-                <Button icon={<DownloadOutlined />}>{t('smartFiles.sample')}</Button>
-              </a>
-            </Space>
-          </Col>
-          <Col xs={24} md={14} data-testid="smart-upload">
-            <FileDrop
-              accept=".csv,text/csv"
-              disabled={!officeId || phase !== 'idle'}
-              onFile={(file) => void upload(file)}
-              text={
-                phase === 'sending'
-                  ? t('smartFiles.sending')
-                  : phase === 'storing'
-                    ? t('smartFiles.storing', {
-                        seconds: Math.max(0, Math.round((now - (storingSince ?? now)) / 1000)),
-                      })
-                    : t('smartFiles.drop')
-              }
-              hint={t('smartFiles.dropHint')}
-            />
-            {phase !== 'idle' && (
-              <Progress
-                percent={Math.floor(sent * 100)}
-                status="active"
-                showInfo={phase === 'sending'}
-                data-testid="smart-progress"
+      {kind === 'billing-reads' && <RegisterBilling officeId={officeId} />}
+      {kind !== 'billing-reads' && (
+        <Card size="small">
+          <Row gutter={[16, 16]}>
+            <Col xs={24} md={10}>
+              <Space direction="vertical">
+                <Typography.Paragraph style={{ marginBottom: 0 }}>
+                  {t(kind === 'registers' ? 'registers.hint' : 'smartFiles.hint')}
+                </Typography.Paragraph>
+                <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
+                  {t(kind === 'registers' ? 'registers.format' : 'smartFiles.format')}
+                </Typography.Paragraph>
+                <a
+                  href={`data:text/csv;charset=utf-8,${encodeURIComponent(
+                    kind === 'registers' ? registerSampleFile() : sampleFile(),
+                  )}`}
+                  download={kind === 'registers' ? 'register-reads-sample.csv' : 'smart-meter-sample.csv'}
+                >
+                  <Button icon={<DownloadOutlined />}>{t('smartFiles.sample')}</Button>
+                </a>
+              </Space>
+            </Col>
+            <Col xs={24} md={14} data-testid="smart-upload">
+              <FileDrop
+                accept=".csv,text/csv"
+                disabled={!officeId || phase !== 'idle'}
+                onFile={(file) => void upload(file)}
+                text={
+                  phase === 'sending'
+                    ? t('smartFiles.sending')
+                    : phase === 'storing'
+                      ? t('smartFiles.storing', {
+                          seconds: Math.max(0, Math.round((now - (storingSince ?? now)) / 1000)),
+                        })
+                      : t('smartFiles.drop')
+                }
+                hint={t('smartFiles.dropHint')}
               />
-            )}
-            {fileError && (
-              <Alert
-                type="error"
-                showIcon
-                style={{ marginTop: 12 }}
-                message={t('smartFiles.fileError')}
-                description={fileError}
-                data-testid="smart-file-error"
-              />
-            )}
-          </Col>
-        </Row>
-      </Card>
+              {phase !== 'idle' && (
+                <Progress
+                  percent={Math.floor(sent * 100)}
+                  status="active"
+                  showInfo={phase === 'sending'}
+                  data-testid="smart-progress"
+                />
+              )}
+              {fileError && (
+                <Alert
+                  type="error"
+                  showIcon
+                  style={{ marginTop: 12 }}
+                  message={t('smartFiles.fileError')}
+                  description={fileError}
+                  data-testid="smart-file-error"
+                />
+              )}
+            </Col>
+          </Row>
+        </Card>
+      )}
 
       {kind === 'registers' && (
         <>
