@@ -1,5 +1,5 @@
 import type { Lang } from '@meterline/domain';
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { billAcceptedReadings } from '../billing/engine.ts';
 import type { DB } from '../db/schema.ts';
 import type { RequestContext } from '../platform/context.ts';
@@ -18,6 +18,7 @@ import {
   STATES_TO_READ,
   showIndex,
 } from '../readings/model.ts';
+import { reportingOn } from '../readings/registerBilling.ts';
 import {
   addressLine,
   booksHeldOn,
@@ -33,19 +34,6 @@ import {
 
 /** Smart meters a planned day's register reads could not bill come back on the route this many days. */
 export const REVISIT_MISSING_DAYS = 31;
-
-/**
- * Whether meter `m` reports its register on `day` (SQL, a date): a register read in the
- * `maxAgeDays` before the day's start, or during the day.
- */
-function reportingOn(day: RawBuilder<unknown>, maxAgeDays: number): RawBuilder<boolean> {
-  return sql<boolean>`exists (
-    select 1 from register_read rr
-    where rr.account_id = m.account_id and rr.meter_id = m.meter_id
-      and rr.read_at > (${day} - ${Math.max(0, maxAgeDays)}::int)::timestamp at time zone 'Asia/Shanghai'
-      and rr.read_at <= (${day} + 1)::timestamp at time zone 'Asia/Shanghai'
-    limit 1)`;
-}
 
 /** Earlier downloads older than this no longer hold up a new one (a reader who left a route). */
 export const UPLOAD_FIRST_LOOKBACK_DAYS = 31;

@@ -4,6 +4,7 @@ import type { DB } from '../db/schema.ts';
 import type { Caller } from '../platform/context.ts';
 import { loadSettings } from '../platform/settings.ts';
 import { addMonths, chinaDayStart, chinaTime, readerOnDay, STATES_TO_READ } from './model.ts';
+import { reportingOn } from './registerBilling.ts';
 import { type Db, loadTenures, monthReaders } from './repository.ts';
 import { officeCondition } from './service.ts';
 
@@ -19,8 +20,12 @@ export interface MonitorRow {
   officeId: number;
   officeName: string;
   books: { bookId: number; code: string }[];
-  /** Meters of the reader's books planned that day (customers to read, meters in service). */
+  /**
+   * Meters of the reader's books planned that day (customers to read, meters in service), smart
+   * meters reporting their register excepted: those are `remote`, billed from their register reads.
+   */
   due: number;
+  remote: number;
   /** Meters the reader read that day with an index (a meter read twice counts once). */
   read: number;
   /** Meters with only an estimate that day (no access, or a forced visit waiting in review). */
@@ -51,6 +56,7 @@ export interface MonitorRow {
 export async function dayMonitor(db: Db, caller: Caller, q: { date: string; officeId?: number }) {
   const settings = await loadSettings(db);
   const dayStart = settings['reading.dayStart'];
+  const maxAgeDays = settings['register.billingMaxAgeDays'];
   const uploadBy = settings['reading.uploadBy'];
   const from = chinaDayStart(q.date);
   const to = new Date(from.getTime() + 86_400_000);
@@ -83,6 +89,7 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
     office_name: string;
     books: { bookId: number; code: string }[] | null;
     due: number | null;
+    remote: number | null;
     read: number | null;
     estimated: number | null;
     skipped: number | null;
@@ -103,7 +110,9 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
            as x(book_id, reader_id, office_id, code)
       where x.reader_id is not null
     ), due as (
-      select pl.reader_id, pl.office_id, count(m.meter_id)::int as due,
+      select pl.reader_id, pl.office_id,
+             count(m.meter_id) filter (where not ${reportingOn(sql`${q.date}::date`, maxAgeDays)})::int as due,
+             count(m.meter_id) filter (where ${reportingOn(sql`${q.date}::date`, maxAgeDays)})::int as remote,
              (select jsonb_agg(jsonb_build_object('bookId', x.book_id, 'code', x.code) order by x.code)
                 from planned x where x.reader_id = pl.reader_id and x.office_id = pl.office_id) as books
       from planned pl
@@ -142,7 +151,7 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
     ), pairs as (
       select reader_id, office_id from due union select reader_id, office_id from done
     )
-    select p.reader_id, p.office_id, s.full_name as reader_name, o.name as office_name, due.books, due.due,
+    select p.reader_id, p.office_id, s.full_name as reader_name, o.name as office_name, due.books, due.due, due.remote,
            done.read, done.estimated, done.skipped, done.review, done.anomalies, done.off_route, done.uploaded,
            done.first_read_at, done.last_read_at, done.uploaded_at,
            (select max(d.downloaded_at) from route_download d
@@ -168,6 +177,7 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
     officeName: r.office_name,
     books: r.books ?? [],
     due: r.due ?? 0,
+    remote: r.remote ?? 0,
     read: r.read ?? 0,
     estimated: r.estimated ?? 0,
     skipped: r.skipped ?? 0,
@@ -184,7 +194,7 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
     stuckEscalated: r.stuck,
   }));
   const sum = (
-    k: 'due' | 'read' | 'estimated' | 'skipped' | 'review' | 'anomalies' | 'offRoute' | 'uploaded',
+    k: 'due' | 'remote' | 'read' | 'estimated' | 'skipped' | 'review' | 'anomalies' | 'offRoute' | 'uploaded',
   ) => readers.reduce((s, r) => s + r[k], 0);
   return {
     date: q.date,
@@ -193,6 +203,7 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
     readers,
     totals: {
       due: sum('due'),
+      remote: sum('remote'),
       read: sum('read'),
       estimated: sum('estimated'),
       skipped: sum('skipped'),

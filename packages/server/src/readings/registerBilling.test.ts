@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RequestContext, staffContext } from '../platform/context.ts';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
 import { processBulkFile } from './bulk.ts';
-import { type FixtureMeter, makeBook, officeId, planOn } from './fixtures.ts';
+import { type FixtureMeter, makeBook, officeId, planOn, staffId } from './fixtures.ts';
 import {
   dueRegisterDays,
   endOfChinaDay,
@@ -352,6 +352,18 @@ describe('billing readings from register reads', () => {
     for (const m of [a, c, e, g]) expect(of(m), m.meterNo).toMatchObject({ remote: true, revisit: false });
     // d stopped reporting, h never did, the ninth only after the day: the reader reads them.
     for (const m of [d, h, ninth]) expect(of(m), m.meterNo).toMatchObject({ remote: false });
+
+    // The day monitor counts them apart from the reader's meters due: a, b, c, e, f and g report.
+    const monitor = await t.as('analyst')({
+      method: 'GET',
+      url: `/api/readings/day-monitor?date=${day}&officeId=${office}`,
+    });
+    const readerId = await staffId(t, 'reader');
+    const row = (monitor.json().readers as { readerId: number; due: number; remote: number }[]).find(
+      (r) => r.readerId === readerId,
+    );
+    expect(row?.remote).toBe(6);
+    expect(monitor.json().totals.remote).toBe(6);
 
     // The next download: the planned day's smart meters left unread do not hold it up, the others do.
     const next = await t.as('reader')({

@@ -1,5 +1,5 @@
 import { type Bilingual, chinaDateTime, DomainError, milliText, todayInChina } from '@meterline/domain';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type pg from 'pg';
 import type { DB } from '../db/schema.ts';
 import type { Caller, RequestContext } from '../platform/context.ts';
@@ -91,6 +91,20 @@ const dayProblem = (code: 'DAY_NOT_OVER', day: string) => {
     { path: 'day', code, messages: messages[code] },
   ]);
 };
+
+/**
+ * Whether meter `m` (the alias in the query) reports its register on `day` (SQL, a date): a register
+ * read in the `maxAgeDays` before the day's start, or during the day. Such a meter is remote on its
+ * reader's route that day (field/service.ts) and not the reader's to read in the day monitor.
+ */
+export function reportingOn(day: RawBuilder<unknown>, maxAgeDays: number): RawBuilder<boolean> {
+  return sql<boolean>`exists (
+    select 1 from register_read rr
+    where rr.account_id = m.account_id and rr.meter_id = m.meter_id
+      and rr.read_at > (${day} - ${Math.max(0, maxAgeDays)}::int)::timestamp at time zone 'Asia/Shanghai'
+      and rr.read_at <= (${day} + 1)::timestamp at time zone 'Asia/Shanghai'
+    limit 1)`;
+}
 
 /** The end of a China day: the next day's 00:00 (a frozen read of midnight belongs to the day it ends). */
 export function endOfChinaDay(day: string): Date {

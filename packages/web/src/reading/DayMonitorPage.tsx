@@ -152,6 +152,13 @@ export default function DayMonitorPage() {
               },
             },
             { title: t('reading.monitor.due'), dataIndex: 'due', width: 70, align: 'right' },
+            {
+              title: <Tooltip title={t('reading.monitor.remoteHint')}>{t('reading.monitor.remote')}</Tooltip>,
+              dataIndex: 'remote',
+              width: 70,
+              align: 'right',
+              render: (n: number | undefined) => n ?? 0,
+            },
             { title: t('reading.monitor.read'), dataIndex: 'read', width: 70, align: 'right' },
             { title: t('reading.monitor.estimated'), dataIndex: 'estimated', width: 70, align: 'right' },
             {

@@ -363,6 +363,8 @@ export interface MonitorRow {
   readerId: number;
   readerName: string;
   due: number;
+  /** Smart meters of the day's books reporting their register: billed from it, not the reader's to read. */
+  remote?: number;
   read: number;
   estimated: number;
   skipped: number;
