@@ -6,6 +6,7 @@ import { demoSmartMeters } from '../packages/server/src/seed/registers.ts';
 import type { TestDatabase } from '../packages/server/src/testing/harness.ts';
 import { login, logout } from './lib/backOffice.ts';
 import { type BrowserSession, openBrowser } from './lib/browser.ts';
+import { downloadRoute, FIXED_POSITION, fieldLogin, PHONE } from './lib/fieldApp.ts';
 import { type RunningMeterline, startMeterline } from './lib/server.ts';
 
 /**
@@ -272,5 +273,59 @@ describe('billing readings from register reads in the back office', () => {
 
     await logout(page);
     expect(browser.problems).toEqual([]);
+  });
+
+  test('on a phone, the reader’s route shows the smart meters as remote and leaves them out of the day’s count', async () => {
+    // A book of office 0101 holding demo smart meters, planned today for its reader.
+    const smart = [...(await demoSmartMeters(database.pool))];
+    const today = todayInChina();
+    const { rows } = await database.pool.query<{ book_id: number; username: string }>(
+      `select b.book_id, s.username from book b join staff s on s.staff_id = b.reader_id
+       where exists (select 1 from meter m where m.book_id = b.book_id
+                       and m.account_id || ':' || m.meter_id = any($1::text[]))
+       order by b.book_id limit 1`,
+      [smart],
+    );
+    expect(rows).toHaveLength(1);
+    const { book_id: bookId, username } = rows[0]!;
+    await database.pool.query(
+      `insert into reading_plan (book_id, period, planned_on, original_on) values ($1, $2, $3, $3)
+       on conflict (book_id, period) do update set planned_on = excluded.planned_on`,
+      [bookId, today.slice(0, 7), today],
+    );
+    const phone = await openBrowser({
+      baseURL: url,
+      viewport: PHONE,
+      hasTouch: true,
+      geolocation: FIXED_POSITION,
+    });
+    try {
+      await fieldLogin(phone.page, username);
+      await downloadRoute(phone.page, today);
+      // What the server sent: the smart meters that reported in the last days are remote.
+      const route = await phone.page.request.get(`/api/field/route?date=${today}&deviceId=e2e-remote`);
+      expect(route.status()).toBe(200);
+      const meters = (await route.json()).meters as { accountId: number; meterId: number; remote: boolean }[];
+      const remote = meters.filter((m) => m.remote);
+      expect(remote.length).toBeGreaterThan(0);
+      for (const m of remote) expect(smart).toContain(`${m.accountId}:${m.meterId}`);
+      await expect.poll(() => phone.page.getByTestId('remote-tag').count()).toBe(remote.length);
+      for (const m of remote)
+        await phone.page
+          .getByTestId(`route-item-${m.accountId}:${m.meterId}`)
+          .getByTestId('remote-tag')
+          .waitFor();
+      // The day's count leaves them out: nothing read yet of the meters left to read by hand.
+      expect(await phone.page.getByTestId('progress-count').textContent()).toBe(
+        `已抄 0 / ${meters.length - remote.length}`,
+      );
+      expect(await phone.page.getByTestId('remote-count').textContent()).toContain(String(remote.length));
+      // A remote meter opened says why it need not be read.
+      const first = remote[0]!;
+      await phone.page.getByTestId(`route-item-${first.accountId}:${first.meterId}`).click();
+      await phone.page.getByText('远传表：次日按远传日冻结读数结算', { exact: false }).waitFor();
+    } finally {
+      await phone.close();
+    }
   });
 });
