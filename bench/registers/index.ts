@@ -18,6 +18,11 @@
  *          last read, 0.5% with a meter alarm, 0.2% unknown meters; --parallel files at a time, as
  *          the analyst;
  *   again  the first office's file sent again: every read recognised, nothing stored;
+ *   settle billing readings from the day's register reads (远传结算, POST
+ *          /api/readings/registers/billing), every office's books planned yesterday: every book of
+ *          the database is planned yesterday for a period of the bench's own ('2099-01', so that no
+ *          meter has its billing reading yet), the real plans of yesterday set aside; all of it,
+ *          and the readings stored, removed afterwards;
  *   first  (--first) the day's files once more on empty register reads: every meter's first read,
  *          checked against where its billing readings leave it;
  *   copy   the baseline: a plain COPY of the same finished rows into a copy of register_read;
@@ -121,6 +126,115 @@ async function writeHistory(database: BenchDatabase, days: number): Promise<numb
   );
   await database.pool.query('vacuum analyze register_read');
   return res.rowCount ?? 0;
+}
+
+/** The bench's own period for the billing readings of `settle` (none of the database's). */
+const SETTLE_PERIOD = '2099-01';
+
+/**
+ * Billing readings from register reads for yesterday (whose end is today's midnight, the day files'
+ * read time) over every book: the real plans of yesterday set aside, every active book planned then
+ * for SETTLE_PERIOD, each office settled through the API; then the readings, their follow-ups, the
+ * runs and the plans put back as they were.
+ */
+async function settleAll(
+  database: BenchDatabase,
+  base: string,
+  analyst: string,
+  serverPid: number,
+  parallel: number,
+) {
+  const day = new Date(Date.parse(`${todayInChina()}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
+  const pool = database.pool;
+  const aside = await pool.query<{ book_id: number; period: string }>(
+    `update reading_plan set planned_on = planned_on - 36500 where planned_on = $1 returning book_id, period`,
+    [day],
+  );
+  try {
+    await pool.query(
+      `insert into reading_plan (book_id, period, planned_on, original_on)
+       select book_id, $1, $2, $2 from book where active`,
+      [SETTLE_PERIOD, day],
+    );
+    const offices = (
+      await pool.query<{ office_id: number }>(
+        `select distinct b.office_id from book b where b.active order by b.office_id`,
+      )
+    ).rows.map((r) => r.office_id);
+    const busyBefore = await cpuBusyPercent();
+    const cpu = await cpuMeter(database, serverPid);
+    const totals = { meters: 0, stored: 0, accepted: 0, review: 0, conflict: 0, otherwise: 0, missing: 0 };
+    const stages = { select: 0, ingest: 0 };
+    const started = performance.now();
+    const queue = [...offices];
+    const worker = async () => {
+      for (let office = queue.shift(); office !== undefined; office = queue.shift()) {
+        const t = performance.now();
+        const res = await fetch(`${base}/api/readings/registers/billing?officeId=${office}`, {
+          method: 'POST',
+          headers: { cookie: analyst, 'content-type': 'application/json' },
+          body: JSON.stringify({ day }),
+        });
+        if (res.status !== 200)
+          throw new Error(`settle ${office}: ${res.status} ${(await res.text()).slice(0, 300)}`);
+        const r = (await res.json()) as typeof totals & {
+          stages: { selectSeconds: number; ingestSeconds: number };
+        };
+        for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r[k];
+        stages.select += r.stages.selectSeconds;
+        stages.ingest += r.stages.ingestSeconds;
+        const s = (performance.now() - t) / 1000;
+        log(
+          `settle office ${office}: ${r.stored.toLocaleString('en')} readings of ${r.meters.toLocaleString('en')} smart meters in ${round1(s)} s = ${Math.round(r.stored / s)}/s (finding them ${round1(r.stages.selectSeconds)} s, storing ${round1(r.stages.ingestSeconds)} s; review ${r.review}, missing ${r.missing})`,
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, offices.length) }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    const stored = Number(
+      (
+        await pool.query(
+          `select count(*) as n from reading where period = $1 and client_id like 'register:%'`,
+          [SETTLE_PERIOD],
+        )
+      ).rows[0].n,
+    );
+    if (stored !== totals.stored)
+      throw new Error(`settle stored ${stored} readings, the answers say ${totals.stored}`);
+    const figures = {
+      day,
+      offices: offices.length,
+      ...totals,
+      seconds: round1(seconds),
+      readings_per_s: Math.round(totals.stored / seconds),
+      server_select_seconds: round1(stages.select),
+      server_ingest_seconds: round1(stages.ingest),
+      cpu_busy_before_pct: busyBefore,
+      cpu: await cpu(totals.stored),
+    };
+    log(
+      `settle: ${totals.stored.toLocaleString('en')} billing readings from register reads in ${figures.seconds} s = ${figures.readings_per_s}/s; CPU a reading: server ${figures.cpu.server_cpu_us_per_reading} µs, PostgreSQL ${figures.cpu.postgres_cpu_us_per_reading} µs`,
+    );
+    return figures;
+  } finally {
+    await pool.query(
+      `delete from followup f using reading r
+       where r.period = $1 and r.client_id like 'register:%' and f.account_id = r.account_id and f.reading_id = r.reading_id`,
+      [SETTLE_PERIOD],
+    );
+    await pool.query(`delete from reading where period = $1 and client_id like 'register:%'`, [
+      SETTLE_PERIOD,
+    ]);
+    await pool.query(`delete from reading_plan where period = $1`, [SETTLE_PERIOD]);
+    await pool.query(`delete from register_billing where day = $1`, [day]);
+    if (aside.rowCount)
+      await pool.query(
+        `update reading_plan p set planned_on = planned_on + 36500
+         from unnest($1::bigint[], $2::text[]) as a(book_id, period)
+         where p.book_id = a.book_id and p.period = a.period`,
+        [aside.rows.map((r) => r.book_id), aside.rows.map((r) => r.period)],
+      );
+  }
 }
 
 /** Text lines in blocks of a few MB, as COPY wants them. */
@@ -312,6 +426,10 @@ async function main(): Promise<void> {
       };
       log(`again: ${JSON.stringify(again)}`);
 
+      // Billing readings from the day's register reads: every meter of every book, --parallel
+      // offices at a time (the daily job does them one after another).
+      const settle = await settleAll(database, base, analyst, child.child.pid!, parallel);
+
       // The analyst's views over the day.
       const timed = (url: string) => timedGet(base, analyst, url);
       const views = {
@@ -382,6 +500,7 @@ async function main(): Promise<void> {
             ratio_to_copy: Math.round((copySeconds / day.seconds) * 100) / 100,
           },
           again,
+          settle,
           first,
           views,
           peak_rss_mb: peakRssMb(),

@@ -78,6 +78,8 @@ export interface RegisterBillingResult extends RegisterBillingCounts {
   /** Readings this run stored (the rest were there before it). */
   stored: number;
   seconds: number;
+  /** Where the time went: finding the smart meters and their reads, storing the readings. */
+  stages: { selectSeconds: number; ingestSeconds: number };
 }
 
 const dayProblem = (code: 'DAY_NOT_OVER', day: string) => {
@@ -117,10 +119,10 @@ interface CandidateRow {
   meter_no: string;
   book_id: number;
   period: string;
-  last_at: Date;
-  last_milli: number;
-  last_flags: number;
-  last_conflict: boolean;
+  /** The newest read over smartWithinDays, when there is no usable one (else null). */
+  last_at: Date | null;
+  last_milli: number | null;
+  last_flags: number | null;
   ok_at: Date | null;
   ok_milli: number | null;
   ok_codes: string[] | null;
@@ -138,6 +140,7 @@ async function loadCandidates(
   officeId: number,
   day: string,
   smartWithinDays: number,
+  maxAgeDays: number,
 ): Promise<{ books: number; rows: CandidateRow[] }> {
   const end = endOfChinaDay(day);
   const from = new Date(end.getTime() - smartWithinDays * DAY_MS);
@@ -146,27 +149,28 @@ async function loadCandidates(
      where b.office_id = $1 and rp.planned_on = $2::date and b.active`,
     [officeId, day],
   );
-  // Each probe keeps its `limit 1` (else the planner joins every week's reads of the meters).
+  // Each probe keeps its `limit 1` (else the planner joins every week's reads of the meters). The
+  // usable read is looked for over the last maxAgeDays (a week's partition or two); only a meter
+  // without one is looked at over smartWithinDays (is it a smart meter, and why has it none).
   const rows = await conn.query<CandidateRow>(
     `select m.account_id, m.meter_id, m.meter_no, m.book_id, rp.period,
             nr.read_at as last_at, nr.index_milli as last_milli, nr.flags as last_flags,
-            exists (select 1 from register_conflict x where x.account_id = m.account_id and x.meter_id = m.meter_id
-                    and x.read_at = nr.read_at) as last_conflict,
             ok.read_at as ok_at, ok.index_milli as ok_milli, ok.anomaly_codes as ok_codes,
             rd.ours, coalesce(rd.other, false) as other
      from reading_plan rp
      join book b on b.book_id = rp.book_id
      join meter m on m.book_id = b.book_id and m.state = 'in_service'
      join customer c on c.account_id = m.account_id and c.office_id = b.office_id
-     join lateral (select r.read_at, r.index_milli, r.flags from register_read r
-                   where r.account_id = m.account_id and r.meter_id = m.meter_id and r.read_at <= $3 and r.read_at > $4
-                   order by r.read_at desc limit 1) nr on true
      left join lateral (select r.read_at, r.index_milli, r.anomaly_codes from register_read r
                         where r.account_id = m.account_id and r.meter_id = m.meter_id and r.read_at <= $3
-                          and r.read_at > $4 and (r.flags & 1) = 0
+                          and r.read_at > $5 and (r.flags & 1) = 0
                           and not exists (select 1 from register_conflict x where x.account_id = r.account_id
                                           and x.meter_id = r.meter_id and x.read_at = r.read_at)
                         order by r.read_at desc limit 1) ok on true
+     left join lateral (select r.read_at, r.index_milli, r.flags from register_read r
+                        where ok.read_at is null and r.account_id = m.account_id and r.meter_id = m.meter_id
+                          and r.read_at <= $3 and r.read_at > $4
+                        order by r.read_at desc limit 1) nr on true
      left join lateral (select (array_agg(g.status order by g.reading_id desc)
                                   filter (where g.client_id like '${REGISTER_BILLING_PREFIX}:%'))[1] as ours,
                                bool_or(g.status <> 'rejected' and coalesce(g.client_id, '') not like '${REGISTER_BILLING_PREFIX}:%') as other
@@ -174,8 +178,9 @@ async function loadCandidates(
                         where g.account_id = m.account_id and g.meter_id = m.meter_id and g.period = rp.period
                           and g.status <> 'superseded') rd on true
      where b.office_id = $1 and rp.planned_on = $2::date and b.active
+       and (ok.read_at is not null or nr.read_at is not null)
      order by m.account_id, m.meter_id`,
-    [officeId, day, end, from],
+    [officeId, day, end, from, new Date(end.getTime() - maxAgeDays * DAY_MS)],
   );
   return { books: books[0]?.n ?? 0, rows };
 }
@@ -235,9 +240,10 @@ export async function settleRegisterDay(
         [officeId, day, staffId],
       ),
     );
+    const selectStarted = performance.now();
     const { books, rows: candidates } = await inTransaction(db, client, async (conn) => {
       await bulkSession(conn);
-      return loadCandidates(conn, officeId, day, smartWithinDays);
+      return loadCandidates(conn, officeId, day, smartWithinDays, maxAgeDays);
     });
 
     const counts: RegisterBillingCounts = {
@@ -272,8 +278,12 @@ export async function settleRegisterDay(
       } else {
         // Why the newest read of the last days cannot bill: it went backwards, was sent twice with two
         // indexes, or there is none recent enough.
-        const recent = c.last_at.getTime() > oldest;
-        const reason: MissingReason = !recent ? 'stale' : (c.last_flags & 1) !== 0 ? 'backwards' : 'conflict';
+        const recent = c.last_at!.getTime() > oldest;
+        const reason: MissingReason = !recent
+          ? 'stale'
+          : (c.last_flags! & 1) !== 0
+            ? 'backwards'
+            : 'conflict';
         missing.push({
           accountId: c.account_id,
           meterId: c.meter_id,
@@ -286,6 +296,8 @@ export async function settleRegisterDay(
       }
     }
 
+    const selectSeconds = (performance.now() - selectStarted) / 1000;
+    const ingestStarted = performance.now();
     // The readings, through the smart-meter files' path, a chunk to a transaction.
     let stored = 0;
     const timings: IngestTimings = { loadMs: 0, checkMs: 0, writeMs: 0 };
@@ -347,6 +359,7 @@ export async function settleRegisterDay(
       }
     }
     counts.missing = missing.length;
+    const ingestSeconds = (performance.now() - ingestStarted) / 1000;
 
     await inTransaction(db, client, async (conn) => {
       await conn.query(`delete from register_billing_missing where office_id = $1 and day = $2::date`, [
@@ -407,7 +420,14 @@ export async function settleRegisterDay(
       opts.log?.(
         `register billing ${day}, office ${officeId}: ${stored} readings from register reads, ${missing.length} smart meters without a usable read`,
       );
-    return { officeId, day, ...counts, stored, seconds: (performance.now() - started) / 1000 };
+    return {
+      officeId,
+      day,
+      ...counts,
+      stored,
+      seconds: (performance.now() - started) / 1000,
+      stages: { selectSeconds, ingestSeconds },
+    };
   } catch (error) {
     failed = true;
     throw error;
