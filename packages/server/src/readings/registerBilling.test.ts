@@ -51,6 +51,8 @@ const m3 = (milli: number) => (milli / 1000).toFixed(3);
 
 let book: number;
 let meters: Meter[];
+/** The fixture's nine meters, each for a case. */
+type Nine = [Meter, Meter, Meter, Meter, Meter, Meter, Meter, Meter, Meter];
 
 async function registerFile(rows: string[]) {
   const filePath = path.join(dir, `r-${Math.random().toString(16).slice(2)}.csv`);
@@ -124,17 +126,7 @@ async function readingsOf(m: FixtureMeter) {
 
 describe('billing readings from register reads', () => {
   it('takes each smart meter’s newest usable read of the planned day, and lists the rest', async () => {
-    const [a, b, c, d, e, f, g, h] = meters as [
-      Meter,
-      Meter,
-      Meter,
-      Meter,
-      Meter,
-      Meter,
-      Meter,
-      Meter,
-      Meter,
-    ];
+    const [a, b, c, d, e, f, g, h] = meters as Nine;
     // Six days of reads up to the end of the planned day (n = -4 … 1).
     const days = [-4, -3, -2, -1, 0, 1];
     const rows: string[] = [];
@@ -325,17 +317,7 @@ describe('billing readings from register reads', () => {
   });
 
   it('puts the smart meters on the reader’s route as remote, and the meters their reads could not bill back on it', async () => {
-    const [a, b, c, d, e, , g, h, ninth] = meters as [
-      Meter,
-      Meter,
-      Meter,
-      Meter,
-      Meter,
-      Meter,
-      Meter,
-      Meter,
-      Meter,
-    ];
+    const [a, b, c, d, e, , g, h, ninth] = meters as Nine;
     const device = `PDA-${Date.now()}`;
     // The planned day's route: a meter reporting in the register.billingMaxAgeDays before the day is remote.
     const route = await t.as('reader')({

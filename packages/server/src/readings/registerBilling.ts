@@ -511,23 +511,17 @@ export async function registerBillingRuns(
   caller: Caller,
   q: { officeId?: number; from: string; to: string },
 ): Promise<RegisterBillingRun[]> {
-  const { rows } = await sql<{
-    office_id: number;
-    office_name: string;
-    day: string;
-    started_at: Date;
-    finished_at: Date | null;
-    staff_name: string | null;
-    runs: number;
-    books: number;
-    meters: number;
-    accepted: number;
-    review: number;
-    conflict: number;
-    rejected: number;
-    otherwise: number;
-    missing: number;
-  }>`
+  const { rows } = await sql<
+    RegisterBillingCounts & {
+      office_id: number;
+      office_name: string;
+      day: string;
+      started_at: Date;
+      finished_at: Date | null;
+      staff_name: string | null;
+      runs: number;
+    }
+  >`
     select rb.office_id, o.name as office_name, rb.day::text as day, rb.started_at, rb.finished_at,
            s.full_name as staff_name, rb.runs, rb.books, rb.meters, rb.accepted, rb.review, rb.conflict,
            rb.rejected, rb.otherwise, rb.missing
@@ -537,22 +531,13 @@ export async function registerBillingRuns(
     where rb.day between ${q.from}::date and ${q.to}::date
       and ${officeCondition(caller, sql`rb.office_id`, q.officeId)}
     order by rb.day desc, o.code`.execute(db);
-  return rows.map((r) => ({
-    officeId: r.office_id,
-    officeName: r.office_name,
-    day: r.day,
-    startedAt: r.started_at.toISOString(),
-    finishedAt: r.finished_at?.toISOString() ?? null,
-    startedByName: r.staff_name,
-    runs: r.runs,
-    books: r.books,
-    meters: r.meters,
-    accepted: r.accepted,
-    review: r.review,
-    conflict: r.conflict,
-    rejected: r.rejected,
-    otherwise: r.otherwise,
-    missing: r.missing,
+  return rows.map(({ office_id, office_name, started_at, finished_at, staff_name, ...rest }) => ({
+    ...rest,
+    officeId: office_id,
+    officeName: office_name,
+    startedAt: started_at.toISOString(),
+    finishedAt: finished_at?.toISOString() ?? null,
+    startedByName: staff_name,
   }));
 }
 
