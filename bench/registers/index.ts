@@ -36,7 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { todayInChina } from '@meterline/domain';
+import { addDays, todayInChina } from '@meterline/domain';
 import { HISTORY_MONTHS } from '@meterline/server/seed/readings';
 import copyStreams from 'pg-copy-streams';
 import { benchOptions, count } from '../lib/args.ts';
@@ -144,7 +144,7 @@ async function settleAll(
   serverPid: number,
   parallel: number,
 ) {
-  const day = new Date(Date.parse(`${todayInChina()}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
+  const day = addDays(todayInChina(), -1);
   const pool = database.pool;
   const aside = await pool.query<{ book_id: number; period: string }>(
     `update reading_plan set planned_on = planned_on - 36500 where planned_on = $1 returning book_id, period`,

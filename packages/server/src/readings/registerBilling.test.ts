@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { todayInChina } from '@meterline/domain';
+import { addDays, todayInChina } from '@meterline/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RequestContext, staffContext } from '../platform/context.ts';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
@@ -31,7 +31,7 @@ let office: number;
 const DAY_MS = 86_400_000;
 /** The planned day: two days ago (China); its end is yesterday's 00:00. */
 const today = todayInChina();
-const day = new Date(Date.parse(`${today}T00:00:00Z`) - 2 * DAY_MS).toISOString().slice(0, 10);
+const day = addDays(today, -2);
 const period = day.slice(0, 7);
 /** Midnight (China) `n` days after the planned day (n = 1: the end of the planned day). */
 const midnight = (n: number) => new Date(Date.parse(`${day}T00:00:00+08:00`) + n * DAY_MS).toISOString();
@@ -301,7 +301,7 @@ describe('billing readings from register reads', () => {
 
   it('finds yesterday due from register.billingAt on, earlier days at once, each office-day once settled', async () => {
     const at = (hhmm: string) => new Date(`${today}T${hhmm}:00+08:00`);
-    const yesterday = new Date(Date.parse(`${today}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
+    const yesterday = addDays(today, -1);
     const second = await makeBook(t, { reader: 'reader', officeCode: '0101', count: 1 });
     await planOn(t, second.bookId, yesterday);
     const mine = (x: { officeId: number; day: string }) => x.officeId === office && x.day === yesterday;

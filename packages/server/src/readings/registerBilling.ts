@@ -1,4 +1,11 @@
-import { type Bilingual, chinaDateTime, DomainError, milliText, todayInChina } from '@meterline/domain';
+import {
+  addDays,
+  type Bilingual,
+  chinaDateTime,
+  DomainError,
+  milliText,
+  todayInChina,
+} from '@meterline/domain';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type pg from 'pg';
 import type { DB } from '../db/schema.ts';
@@ -443,12 +450,9 @@ export async function dueRegisterDays(
   billingAt: string,
 ): Promise<{ officeId: number; day: string }[]> {
   const today = todayInChina(now);
-  const yesterday = new Date(Date.parse(`${today}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
   // Yesterday is due from billingAt on (the night's files are in by then); earlier days at once.
-  const lastDue = chinaDateTime(now).slice(11, 16) >= billingAt ? yesterday : dayBefore(yesterday);
-  const first = new Date(Date.parse(`${today}T00:00:00Z`) - REGISTER_BILLING_CATCH_UP_DAYS * DAY_MS)
-    .toISOString()
-    .slice(0, 10);
+  const lastDue = addDays(today, chinaDateTime(now).slice(11, 16) >= billingAt ? -1 : -2);
+  const first = addDays(today, -REGISTER_BILLING_CATCH_UP_DAYS);
   const { rows } = await sql<{ office_id: number; day: string }>`
     select distinct b.office_id, rp.planned_on::text as day
     from reading_plan rp join book b on b.book_id = rp.book_id
@@ -459,10 +463,6 @@ export async function dueRegisterDays(
                       and rb.day = rp.planned_on and rb.finished_at is not null)
     order by rp.planned_on::text, b.office_id`.execute(db);
   return rows.map((r) => ({ officeId: r.office_id, day: r.day }));
-}
-
-function dayBefore(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
 }
 
 /**

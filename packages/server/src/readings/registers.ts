@@ -1,4 +1,5 @@
 import {
+  addDays,
   checkRegisterRead,
   milliOf,
   milliText,
@@ -961,10 +962,6 @@ export interface RegisterExceptionView {
 }
 
 /** China day (YYYY-MM-DD) `n` days before `day`. */
-function daysBefore(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) - n * DAY_MS).toISOString().slice(0, 10);
-}
-
 /**
  * The exceptions among the register reads of the caller's offices (or one) read between two China
  * days: reads flagged (REGISTER_EXCEPTION_BITS), or conflicts; newest first, a page of them, with their
@@ -983,7 +980,7 @@ export async function registerExceptions(
   },
 ) {
   const to = q.to ?? todayInChina();
-  const from = q.from ?? daysBefore(to, 6);
+  const from = q.from ?? addDays(to, -6);
   const fromAt = sql`(${from}::date)::timestamp at time zone 'Asia/Shanghai'`;
   const toAt = sql`((${to}::date + 1)::timestamp at time zone 'Asia/Shanghai')`;
   const offices = officeCondition(caller, sql`c.office_id`, q.officeId);

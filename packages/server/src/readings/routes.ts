@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { DomainError, todayInChina } from '@meterline/domain';
+import { addDays, DomainError, todayInChina } from '@meterline/domain';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -405,9 +405,7 @@ export async function readingRoutes(app: FastifyInstance, { db, config, pool }: 
     },
     async (request) => {
       const to = request.query.to ?? todayInChina();
-      const from =
-        request.query.from ??
-        new Date(Date.parse(`${to}T00:00:00Z`) - 30 * 86_400_000).toISOString().slice(0, 10);
+      const from = request.query.from ?? addDays(to, -30);
       return registerBillingRuns(db, requireCaller(request.ctx), {
         officeId: request.query.officeId,
         from,
