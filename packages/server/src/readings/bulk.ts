@@ -25,6 +25,7 @@ import {
   withAcceptedMilli,
 } from './model.ts';
 import {
+  auditOn,
   type BulkConnection,
   bulkSession,
   kyselyConnection,
@@ -686,25 +687,23 @@ export async function processBulkFile(
         },
       });
       // One audit entry per chunk, committed with the readings it stored.
-      await conn.query(
-        `insert into audit_log (staff_id, office_id, entity_type, entity_id, action, after, request_id, ip)
-         values ($1, $2, 'reading_bulk', $3, 'upload', $4, $5, $6)`,
-        [
-          caller.staffId,
-          opts.officeId,
-          opts.fileName.slice(0, 200),
-          JSON.stringify({
-            fileName: opts.fileName,
-            chunk: chunkNo,
-            firstRow: rows[0]?.rowNo ?? null,
-            lastRow: rows[rows.length - 1]?.rowNo ?? null,
-            ...result.counts,
-            rejected: result.rejects.length,
-          }),
-          ctx.requestId,
-          ctx.ip,
-        ],
-      );
+      await auditOn(conn, {
+        staffId: caller.staffId,
+        officeId: opts.officeId,
+        entityType: 'reading_bulk',
+        entityId: opts.fileName.slice(0, 200),
+        action: 'upload',
+        after: {
+          fileName: opts.fileName,
+          chunk: chunkNo,
+          firstRow: rows[0]?.rowNo ?? null,
+          lastRow: rows[rows.length - 1]?.rowNo ?? null,
+          ...result.counts,
+          rejected: result.rejects.length,
+        },
+        requestId: ctx.requestId,
+        ip: ctx.ip,
+      });
       return result;
     });
     // Counted once the chunk is in (a chunk that fails counts nothing), in the file's order.

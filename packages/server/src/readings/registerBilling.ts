@@ -24,6 +24,7 @@ import type { IngestTimings, Outcome } from './ingest.ts';
 import { type RowError, rowMessages } from './messages.ts';
 import { readingRules } from './model.ts';
 import {
+  auditOn,
   type BulkConnection,
   bulkSession,
   loadAnomalyCodes,
@@ -223,7 +224,15 @@ export async function settleRegisterDay(
   const rules = readingRules(settings);
   const anomalies = await loadAnomalyCodes(db, { activeOnly: true });
   const staffId = ctx?.caller?.staffId ?? null;
-  const requestId = ctx?.requestId ?? `register-billing-${day}`;
+  /** Each chunk of readings and the run are audited under the office's day. */
+  const auditEntry = {
+    staffId,
+    officeId,
+    entityType: 'register_billing',
+    entityId: `${officeId}:${day}`,
+    requestId: ctx?.requestId ?? `register-billing-${day}`,
+    ip: ctx?.ip ?? '',
+  };
   const end = endOfChinaDay(day);
   const oldest = end.getTime() - maxAgeDays * DAY_MS;
 
@@ -325,23 +334,16 @@ export async function settleRegisterDay(
           timings,
           directory,
         });
-        await conn.query(
-          `insert into audit_log (staff_id, office_id, entity_type, entity_id, action, after, request_id, ip)
-           values ($1, $2, 'register_billing', $3, 'settle', $4, $5, $6)`,
-          [
-            staffId,
-            officeId,
-            `${officeId}:${day}`,
-            JSON.stringify({
-              day,
-              firstRow: chunk[0]!.rowNo,
-              lastRow: chunk[chunk.length - 1]!.rowNo,
-              ...result.counts,
-            }),
-            requestId,
-            ctx?.ip ?? '',
-          ],
-        );
+        await auditOn(conn, {
+          ...auditEntry,
+          action: 'settle',
+          after: {
+            day,
+            firstRow: chunk[0]!.rowNo,
+            lastRow: chunk[chunk.length - 1]!.rowNo,
+            ...result.counts,
+          },
+        });
         return result;
       });
       if (ctx) ctx.audited++;
@@ -392,18 +394,7 @@ export async function settleRegisterDay(
           ],
         );
       // The run, audited with its counts (each chunk of readings has its own entry above).
-      await conn.query(
-        `insert into audit_log (staff_id, office_id, entity_type, entity_id, action, after, request_id, ip)
-         values ($1, $2, 'register_billing', $3, 'run', $4, $5, $6)`,
-        [
-          staffId,
-          officeId,
-          `${officeId}:${day}`,
-          JSON.stringify({ day, stored, ...counts }),
-          requestId,
-          ctx?.ip ?? '',
-        ],
-      );
+      await auditOn(conn, { ...auditEntry, action: 'run', after: { day, stored, ...counts } });
       await conn.query(
         `update register_billing set finished_at = now(), books = $3, meters = $4, accepted = $5, review = $6,
                 conflict = $7, rejected = $8, otherwise = $9, missing = $10

@@ -33,6 +33,7 @@ import { CLOCK_SKEW_MS } from './ingest.ts';
 import { type RowError, rowMessages } from './messages.ts';
 import { type AnomalyInfo, chinaDayOf, historyMilli, registerReferenceFromHistory } from './model.ts';
 import {
+  auditOn,
   type BulkConnection,
   type BulkValue,
   bulkSession,
@@ -614,25 +615,23 @@ async function writeChunk(
       rejected,
     ],
   );
-  await conn.query(
-    `insert into audit_log (staff_id, office_id, entity_type, entity_id, action, after, request_id, ip)
-     values ($1, $2, 'register_file', $3, 'upload', $4, $5, $6)`,
-    [
-      audit.staffId,
-      ctx.officeId,
-      String(ctx.fileId),
-      JSON.stringify({
-        fileName: audit.fileName,
-        chunk: audit.chunkNo,
-        firstRow: chunk.firstRow,
-        lastRow: chunk.lastRow,
-        ...c,
-        rejected,
-      }),
-      audit.requestId,
-      audit.ip,
-    ],
-  );
+  await auditOn(conn, {
+    staffId: audit.staffId,
+    officeId: ctx.officeId,
+    entityType: 'register_file',
+    entityId: String(ctx.fileId),
+    action: 'upload',
+    after: {
+      fileName: audit.fileName,
+      chunk: audit.chunkNo,
+      firstRow: chunk.firstRow,
+      lastRow: chunk.lastRow,
+      ...c,
+      rejected,
+    },
+    requestId: audit.requestId,
+    ip: audit.ip,
+  });
 }
 
 /** An office's meters and their register state, as a file left them. */

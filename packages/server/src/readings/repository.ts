@@ -1248,6 +1248,27 @@ export async function loadBulkReadings(
   }
 }
 
+/** An audit entry written on a chunk's connection, committed with what the chunk stored. */
+export async function auditOn(
+  conn: BulkConnection,
+  e: {
+    staffId: number | null;
+    officeId: number;
+    entityType: string;
+    entityId: string;
+    action: string;
+    after: unknown;
+    requestId: string;
+    ip: string | null;
+  },
+): Promise<void> {
+  await conn.query(
+    `insert into audit_log (staff_id, office_id, entity_type, entity_id, action, after, request_id, ip)
+     values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [e.staffId, e.officeId, e.entityType, e.entityId, e.action, JSON.stringify(e.after), e.requestId, e.ip],
+  );
+}
+
 /** Settings of a chunk's transaction: its statements are index probes and small sorts per key. */
 export async function bulkSession(conn: BulkConnection): Promise<void> {
   // Compiling them costs more than it saves; a plan of parallel workers would only add processes.
