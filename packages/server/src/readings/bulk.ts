@@ -540,11 +540,23 @@ export interface Lanes {
   release(broken: boolean): Promise<void>;
 }
 
+/** The office locks: one smart-meter file (or register billing run) of an office at a time, one register file. */
+export const BULK_FILE_LOCK = 'readings-bulk';
+export const REGISTER_FILE_LOCK = 'readings-registers';
+
+/**
+ * The office's lock for one chunk's transaction (held until it ends), when there is no pool to hold
+ * it for the whole file (officeLanes): the same lock.
+ */
+export async function officeChunkLock(conn: BulkConnection, lock: string, officeId: number): Promise<void> {
+  await conn.query(`select pg_advisory_xact_lock(hashtext($1), $2::int)`, [lock, officeId]);
+}
+
 export async function officeLanes(
   pool: pg.Pool,
   officeId: number,
   /** The lock's name (one file of an office at a time, per kind of file) and whether a second lane may be taken. */
-  opts: { lock: string; lanes: 1 | 2 } = { lock: 'readings-bulk', lanes: 2 },
+  opts: { lock: string; lanes: 1 | 2 } = { lock: BULK_FILE_LOCK, lanes: 2 },
 ): Promise<Lanes> {
   const lockSql = `select pg_try_advisory_lock(hashtext('${opts.lock}'), $1::int) as locked`;
   const until = Date.now() + OFFICE_LOCK_WAIT_MS;
@@ -664,8 +676,7 @@ export async function processBulkFile(
     if (before && sharesNumbers) await before.done;
     const { counts, rejects } = await inTransaction(db, client, async (conn) => {
       // One file of an office at a time (with the pool, the whole file holds the lock; see below).
-      if (!client)
-        await conn.query(`select pg_advisory_xact_lock(hashtext('readings-bulk'), $1::int)`, [opts.officeId]);
+      if (!client) await officeChunkLock(conn, BULK_FILE_LOCK, opts.officeId);
       await bulkSession(conn);
       const result = await ingestBulkChunk(conn, rows, {
         officeId: opts.officeId,

@@ -15,8 +15,10 @@ import { loadSettings } from '../platform/settings.ts';
 import {
   BULK_CHUNK_ROWS,
   BULK_DIRECTORY_ROWS,
+  BULK_FILE_LOCK,
   ingestBulkChunk,
   inTransaction,
+  officeChunkLock,
   officeLanes,
   type ParsedRow,
 } from './bulk.ts';
@@ -237,14 +239,8 @@ export async function settleRegisterDay(
   const oldest = end.getTime() - maxAgeDays * DAY_MS;
 
   // Shares the smart-meter files' office lock: a file of the office and a run never interleave.
-  const lanes = opts.pool
-    ? await officeLanes(opts.pool, officeId, { lock: 'readings-bulk', lanes: 1 })
-    : null;
+  const lanes = opts.pool ? await officeLanes(opts.pool, officeId, { lock: BULK_FILE_LOCK, lanes: 1 }) : null;
   const client = lanes?.clients[0];
-  const lock = async (conn: BulkConnection) => {
-    if (!client)
-      await conn.query(`select pg_advisory_xact_lock(hashtext('readings-bulk'), $1::int)`, [officeId]);
-  };
   let failed = false;
   try {
     await inTransaction(db, client, (conn) =>
@@ -323,7 +319,7 @@ export async function settleRegisterDay(
     for (let at = 0; at < rows.length; at += BULK_CHUNK_ROWS) {
       const chunk = rows.slice(at, at + BULK_CHUNK_ROWS);
       const result = await inTransaction(db, client, async (conn) => {
-        await lock(conn);
+        if (!client) await officeChunkLock(conn, BULK_FILE_LOCK, officeId);
         await bulkSession(conn);
         const result = await ingestBulkChunk(conn, chunk, {
           officeId,

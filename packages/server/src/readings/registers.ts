@@ -25,8 +25,10 @@ import {
   inTransaction,
   type Lanes,
   MAX_REPORTED_ERRORS,
+  officeChunkLock,
   officeLanes,
   type ParsedRow,
+  REGISTER_FILE_LOCK,
   readRowFile,
 } from './bulk.ts';
 import { CLOCK_SKEW_MS } from './ingest.ts';
@@ -740,7 +742,7 @@ export async function processRegisterFile(
   const anomalies = await loadAnomalyCodes(db, { activeOnly: true });
   await countRows(opts.filePath);
   const lanes: Lanes | null = opts.pool
-    ? await officeLanes(opts.pool, opts.officeId, { lock: 'readings-registers', lanes: 1 })
+    ? await officeLanes(opts.pool, opts.officeId, { lock: REGISTER_FILE_LOCK, lanes: 1 })
     : null;
   const client = lanes?.clients[0];
   let failed = false;
@@ -818,9 +820,7 @@ export async function processRegisterFile(
       await ensureWeeks(db, client, rows);
       if (!client) {
         const chunk = await inTransaction(db, undefined, async (conn) => {
-          await conn.query(`select pg_advisory_xact_lock(hashtext('readings-registers'), $1::int)`, [
-            opts.officeId,
-          ]);
+          await officeChunkLock(conn, REGISTER_FILE_LOCK, opts.officeId);
           const decided = await decideChunk(conn, rows, ctx);
           const w0 = performance.now();
           await writeChunk(conn, undefined, decided, ctx, auditOf(chunkNo));
