@@ -111,14 +111,19 @@ export async function dayMonitor(db: Db, caller: Caller, q: { date: string; offi
       where x.reader_id is not null
     ), due as (
       select pl.reader_id, pl.office_id,
-             count(m.meter_id) filter (where not ${reportingOn(sql`${q.date}::date`, maxAgeDays)})::int as due,
-             count(m.meter_id) filter (where ${reportingOn(sql`${q.date}::date`, maxAgeDays)})::int as remote,
+             count(m.meter_id)::int - count(m.meter_id) filter (where m.remote)::int as due,
+             count(m.meter_id) filter (where m.remote)::int as remote,
              (select jsonb_agg(jsonb_build_object('bookId', x.book_id, 'code', x.code) order by x.code)
                 from planned x where x.reader_id = pl.reader_id and x.office_id = pl.office_id) as books
       from planned pl
-      left join meter m on m.book_id = pl.book_id and m.state = 'in_service'
-        and exists (select 1 from customer c where c.account_id = m.account_id
-                      and c.state = any(${[...STATES_TO_READ]}::text[]) and c.connected_on < ${`${month}-01`}::date)
+      -- Each meter once, with whether it reports its register that day (then it is remote).
+      left join lateral (
+        select m.meter_id, ${reportingOn(sql`${q.date}::date`, maxAgeDays)} as remote
+        from meter m
+        where m.book_id = pl.book_id and m.state = 'in_service'
+          and exists (select 1 from customer c where c.account_id = m.account_id
+                        and c.state = any(${[...STATES_TO_READ]}::text[]) and c.connected_on < ${`${month}-01`}::date)
+      ) m on true
       group by pl.reader_id, pl.office_id
     ), per_meter as (
       -- One row per reader and meter read that day: a meter read twice (a conflict, a re-read)
