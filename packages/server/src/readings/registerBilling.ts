@@ -24,7 +24,7 @@ import {
 } from './bulk.ts';
 import type { IngestTimings, Outcome } from './ingest.ts';
 import { type RowError, rowMessages } from './messages.ts';
-import { readingRules } from './model.ts';
+import { chinaDayStart, readingRules } from './model.ts';
 import {
   auditOn,
   type BulkConnection,
@@ -120,7 +120,7 @@ export function reportingOn(day: RawBuilder<unknown>, maxAgeDays: number): RawBu
 
 /** The end of a China day: the next day's 00:00 (a frozen read of midnight belongs to the day it ends). */
 export function endOfChinaDay(day: string): Date {
-  return new Date(Date.parse(`${day}T00:00:00+08:00`) + DAY_MS);
+  return chinaDayStart(addDays(day, 1));
 }
 
 interface CandidateRow {
